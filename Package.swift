@@ -1,0 +1,54 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "tembridge",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "tembridge", targets: ["tembridge"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+    ],
+    targets: [
+        // libmodbus, from Debian's libmodbus-dev. Only ModbusServer imports it.
+        .systemLibrary(
+            name: "CModbus",
+            pkgConfig: "libmodbus",
+            providers: [.apt(["libmodbus-dev"])]
+        ),
+        // The meter protocol: frames, checksum, T2K map, decoding, read planning. Pure.
+        .target(name: "TEMProtocol"),
+        // Endpoints, links (TCP, serial) and the exchange (send, receive, resync, retry).
+        .target(name: "TEMLink", dependencies: ["TEMProtocol"]),
+        // A simulated meter line: memory images that move, fault injection, sim:// link.
+        .target(name: "TEMSimulator", dependencies: ["TEMProtocol", "TEMLink"]),
+        // The Modbus TCP server: the only code that touches libmodbus.
+        .target(name: "ModbusServer", dependencies: ["CModbus"]),
+        // The mapping file: model, YAML parser with line/column, validation, register table.
+        .target(
+            name: "Mapping",
+            dependencies: ["TEMProtocol", "TEMLink", "ModbusServer", .product(name: "Yams", package: "Yams")]
+        ),
+        // The poller, snapshots and register images: the bridge between meters and Modbus.
+        .target(
+            name: "Bridge",
+            dependencies: ["TEMProtocol", "TEMLink", "TEMSimulator", "Mapping", "ModbusServer"]
+        ),
+        .executableTarget(
+            name: "tembridge",
+            dependencies: [
+                "TEMProtocol", "TEMLink", "TEMSimulator", "Mapping", "ModbusServer", "Bridge",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "TEMProtocolTests", dependencies: ["TEMProtocol"]),
+        .testTarget(name: "TEMLinkTests", dependencies: ["TEMLink", "TEMSimulator"]),
+        .testTarget(name: "TEMSimulatorTests", dependencies: ["TEMSimulator"]),
+        .testTarget(name: "MappingTests", dependencies: ["Mapping"], resources: [.copy("Corpus")]),
+        .testTarget(name: "ModbusServerTests", dependencies: ["ModbusServer", "CModbus"]),
+        .testTarget(name: "BridgeTests", dependencies: ["Bridge", "CModbus"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["CModbus"]),
+    ]
+)

@@ -1,0 +1,1 @@
+// TEMSimulator module.

@@ -1,0 +1,3 @@
+import Testing
+
+@Test func placeholderTEMSimulatorTests() { #expect(Bool(true)) }
