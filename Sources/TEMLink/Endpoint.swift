@@ -15,11 +15,12 @@ public enum Endpoint: Sendable, Hashable, CustomStringConvertible {
     /// Parses an endpoint; the error says what is wrong in one line.
     public init(parsing text: String) throws(EndpointError) {
         func fail(_ why: String) -> EndpointError { EndpointError(text: text, reason: why) }
-        guard let schemeEnd = text.range(of: "://") else {
+        let parts = text.split(separator: "://", maxSplits: 1, omittingEmptySubsequences: false)
+        guard parts.count == 2 else {
             throw fail("expected tcp://HOST:PORT, serial:///dev/PORT?baud=N or sim://")
         }
-        let scheme = String(text[..<schemeEnd.lowerBound])
-        var rest = String(text[schemeEnd.upperBound...])
+        let scheme = String(parts[0])
+        var rest = String(parts[1])
         var query: [String: String] = [:]
         if let q = rest.firstIndex(of: "?") {
             for pair in rest[rest.index(after: q)...].split(separator: "&") {
