@@ -3,14 +3,14 @@ public struct ArchiveRecord: Sendable, Hashable {
     /// Bytes per record.
     public static let size = 384
 
-    /// Record offsets (seed §5.2).
-    enum Offset {
-        static let written = 0x000, volumeFraction = 0x004, volumeWhole = 0x01C
-        static let massFraction = 0x034, massWhole = 0x04C, energyFraction = 0x064, energyWhole = 0x07C
-        static let energyTotalFraction = 0x094, energyTotalWhole = 0x098, timePowered = 0x09C
-        static let timeNormal = 0x0A0, timeBelowGMin = 0x0B8, timeAboveGMax = 0x0D0
-        static let timeBelowDtMin = 0x0E8, timeFault = 0x100, comma = 0x118
-        static let temperature = 0x11E, pressure = 0x13A, errors = 0x16A, period = 0x175
+    /// Record offsets (seed §5.2). Public so the simulator's encoder writes what this decodes.
+    public enum Offset {
+        public static let written = 0x000, volumeFraction = 0x004, volumeWhole = 0x01C
+        public static let massFraction = 0x034, massWhole = 0x04C, energyFraction = 0x064, energyWhole = 0x07C
+        public static let energyTotalFraction = 0x094, energyTotalWhole = 0x098, timePowered = 0x09C
+        public static let timeNormal = 0x0A0, timeBelowGMin = 0x0B8, timeAboveGMax = 0x0D0
+        public static let timeBelowDtMin = 0x0E8, timeFault = 0x100, comma = 0x118
+        public static let temperature = 0x11E, pressure = 0x13A, errors = 0x16A, period = 0x175
     }
 
     /// Why a slot holds no record.

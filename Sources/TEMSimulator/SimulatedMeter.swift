@@ -1,0 +1,313 @@
+import TEMProtocol
+
+/// One simulated TEM-106 at a network address: a 2 KiB T2K image whose values move with the
+/// meter's (simulated) time, and a Flash archive written as the clock passes hours, midnights
+/// and the monthly reporting day (the 1st).
+///
+/// A value type with no I/O and no wall clock: it moves only when told to (`advance`), so a test
+/// can drive it exactly. `MeterLine` maps real time onto it. Same seed, start and steps give the
+/// same bytes.
+///
+/// Configuration (written to T2K): 2 systems — system 1 type 4 (open two-pipe system, flow and
+/// pressure channels 1–2, temperature channels 1, 2 and cold water 5), system 2 type 7 (hot water
+/// with circulation, channels 3–4 and 5); `comma` = 3, 4, 3, 3, 3, 3 (so energy.1 has k = 100,
+/// energy.2 k = 1000, volume.2 and mass.2 k = 100, other volume and mass k = 10); serial number distinct
+/// per address and per restart; `net_num` = the address.
+public struct SimulatedMeter: Sendable {
+    /// The identify reply: `ТЕМС106` in cp1251.
+    public static let identity: [UInt8] = [0xD2, 0xC5, 0xCC, 0xD1, 0x31, 0x30, 0x36]
+    /// `comma` per channel/system.
+    public static let comma: [UInt8] = [3, 4, 3, 3, 3, 3]
+    /// Number of heat systems configured.
+    public static let systems = 2
+    /// The day of the month the monthly record is written (at 00:00).
+    public static let reportingDay = 1
+
+    /// The network address (`net_num`).
+    public let address: UInt8
+    public let flashLayout: FlashLayout
+    /// This meter's own seed (the line's seed mixed with the address).
+    public let seed: UInt64
+    /// Integrator speed-up: 1 is the real process, 1000 grows energy, volume and mass 1000× faster.
+    public var integratorRate: Double
+    /// The meter's local time, Unix seconds (local time read as UTC), fractional.
+    public private(set) var time: Double
+    /// How many times the meter restarted.
+    public private(set) var restarts = 0
+    /// The serial number of the line's meters before the address and restarts are added.
+    private let serialBase: UInt32
+
+    private let process: HeatingProcess
+    private var totals: Totals
+    private var archive: MeterArchive
+    private var memory = [UInt8](repeating: 0, count: T2KMap.size)
+
+    /// A meter as `options` describe (flash size, seed, integrator rate) at `address`, its clock at
+    /// `options.startTime`, with `options.historyHours` of archive already written (simulated hour
+    /// by hour up to the start) and, if there is any history, three monthly records before it.
+    public init(address: UInt8, options: SimulatorOptions) {
+        self.address = address
+        flashLayout = options.flash
+        seed = SeededRandom.hash(options.seed, UInt64(address))
+        serialBase = 10_000_000 + UInt32(options.seed % 10_000) * 1000
+        integratorRate = options.integratorRate
+        process = HeatingProcess(seed: seed)
+        archive = MeterArchive(layout: options.flash)
+        let start = Double(options.startTime)
+        time = start - Double(options.historyHours) * 3600
+        totals = Self.initialTotals(seed: seed)
+        writeConfiguration()
+        if options.historyHours > 0 { backfillMonthly(count: 3) }
+        advance(to: start)
+        render()  // `advance` renders only when it moves (not without history)
+    }
+
+    // MARK: Reading
+
+    /// The factory serial number (`Number`): distinct per address, changes at each restart.
+    public var serialNumber: UInt32 {
+        serialBase &+ UInt32(truncatingIfNeeded: restarts) &* 256 &+ UInt32(address)
+    }
+
+    /// The meter clock (whole seconds).
+    public var clock: MeterClock { MeterClock(unixSeconds: Int(time.rounded(.down))) }
+
+    /// A copy of the whole 2 KiB T2K memory.
+    public func t2k() -> [UInt8] { memory }
+
+    /// `count` Flash bytes at `address` (0xFF where never written), or nil past the end of Flash.
+    public func flash(at address: UInt32, count: Int) -> [UInt8]? { archive.read(at: address, count: count) }
+
+    /// Archive records written since the meter was made (history included), per ring, not wrapped.
+    public func recordsWritten(_ kind: ArchiveKind) -> Int { archive.written[kind]! }
+
+    /// The reply data a real meter sends for `command`, or nil where it stays silent: a read of
+    /// 0 or more than 64 bytes, or one that leaves T2K or Flash.
+    public func reply(to command: Command) -> [UInt8]? {
+        switch command {
+        case .identify:
+            return Self.identity
+        case let .readT2K(address, length):
+            let start = Int(address), end = start + Int(length)
+            guard (1...Command.maxReadLength).contains(Int(length)), end <= T2KMap.size else { return nil }
+            return Array(memory[start..<end])
+        case let .readFlash(address, length):
+            guard (1...Command.maxReadLength).contains(Int(length)) else { return nil }
+            return archive.read(at: address, count: Int(length))
+        }
+    }
+
+    // MARK: Moving
+
+    /// Runs the meter up to `target` (ignored if not later than `time`): integrators and time
+    /// counters advance, and a record is written at every hour boundary passed.
+    public mutating func advance(to target: Double) {
+        guard target > time else { return }
+        while time < target {
+            let boundary = (time / 3600).rounded(.down) * 3600 + 3600
+            let stepEnd = min(target, boundary, time + Self.maxStep)
+            integrate(from: time, to: stepEnd)
+            time = stepEnd
+            if time == boundary { writeRecords(at: boundary) }
+        }
+        render()
+    }
+
+    /// Runs the meter `seconds` on.
+    public mutating func advance(by seconds: Double) { advance(to: time + seconds) }
+
+    /// The meter restarts: a new serial number, integrators and time counters back to zero. The
+    /// clock and the archive (Flash) survive.
+    public mutating func restart() {
+        restarts += 1
+        totals = Totals()
+        writeConfiguration()
+        render()
+    }
+
+    /// The longest integration step (readings are taken at each step's midpoint).
+    static let maxStep = 900.0
+
+    private mutating func integrate(from a: Double, to b: Double) {
+        let dt = b - a
+        let r = process.readings(at: (a + b) / 2)
+        let errors = errorBits(hour: Int64(((a + b) / 2 / 3600).rounded(.down)))
+        // Units of 1/k per (unit of flow or power × hour), times the hours of this step.
+        let hours = integratorRate * dt / 3600
+        for i in 0..<6 {
+            totals.volume[i].add(r.flows[i] * Self.kV[i] * hours)
+            totals.mass[i].add(r.massFlows[i] * Self.kV[i] * hours)
+            totals.energy[i].add(r.power[i] * Self.kQ[i] * hours)
+        }
+        // PROTOCOL-NOTES decision 3 and ValueCatalog: energyall and volume_78 use channel 1's comma.
+        totals.energyTotal.add(r.power.reduce(0, +) * Self.kQ[0] * hours)
+        for i in 0..<2 { totals.extraVolume[i].add(r.extraFlows[i] * Self.kV[0] * hours) }
+        totals.timePowered += dt
+        for s in 0..<Self.systems { totals.addTime(dt, system: s, errors: errors[s]) }
+        archive.add(r, seconds: dt, errors: errors)
+    }
+
+    /// The volume/mass and energy divisors k of each channel/system.
+    private static let kV = comma.map { Integrator.Scaling.volume.divisor(comma: $0) }
+    private static let kQ = comma.map { Integrator.Scaling.energy.divisor(comma: $0) }
+
+    /// How fast each integrator grows under readings `r`, in units of 1/k per second (a `Totals`
+    /// used as a vector of rates), as `integrate` adds them.
+    private func unitsPerSecond(_ r: HeatingProcess.Readings) -> Totals {
+        var rate = Totals()
+        let perSecond = integratorRate / 3600
+        for i in 0..<6 {
+            rate.volume[i] = Counter(units: r.flows[i] * Self.kV[i] * perSecond)
+            rate.mass[i] = Counter(units: r.massFlows[i] * Self.kV[i] * perSecond)
+            rate.energy[i] = Counter(units: r.power[i] * Self.kQ[i] * perSecond)
+        }
+        rate.energyTotal = Counter(units: r.power.reduce(0, +) * Self.kQ[0] * perSecond)
+        for i in 0..<2 { rate.extraVolume[i] = Counter(units: r.extraFlows[i] * Self.kV[0] * perSecond) }
+        return rate
+    }
+
+    /// The error bits of each system during one hour: a rare ΔT < min (bit 4) or G1 < min (bit 0),
+    /// a hash of seed and hour so they do not depend on how the meter was stepped.
+    private func errorBits(hour: Int64) -> [UInt8] {
+        var bits = [UInt8](repeating: 0, count: 6)
+        for s in 0..<Self.systems {
+            switch SeededRandom.mix(seed ^ SeededRandom.mix(UInt64(bitPattern: hour) &* 8 &+ UInt64(s))) % 100 {
+            case 0..<3: bits[s] = 0x10
+            case 3: bits[s] = 0x01
+            default: break
+            }
+        }
+        return bits
+    }
+
+    // MARK: Archive
+
+    /// At an hour boundary: the hourly record; at midnight the daily one; at midnight of the
+    /// reporting day the monthly one. Each covers the period that just ended.
+    private mutating func writeRecords(at boundary: Double) {
+        let now = MeterClock(unixSeconds: Int(boundary))
+        let readings = process.readings(at: boundary)
+        write(.hourly, written: now, period: MeterClock(unixSeconds: Int(boundary) - 3600), readings)
+        guard now.hour == 0 else { return }
+        write(.daily, written: now, period: MeterClock(unixSeconds: Int(boundary) - 86_400), readings)
+        guard now.day == Self.reportingDay else { return }
+        write(.monthly, written: now, period: Self.previousReportingDate(before: now), readings)
+    }
+
+    private mutating func write(_ kind: ArchiveKind, written: MeterClock, period: MeterClock,
+                                _ readings: HeatingProcess.Readings, totals: Totals? = nil) {
+        let periodMeans = archive.period(kind)
+        let means = periodMeans.means(or: readings)
+        let record = ArchiveRecordEncoder.encode(.init(
+            written: written, period: period, totals: totals ?? self.totals, comma: Self.comma,
+            temperatures: means.temperatures, pressures: means.pressures, errors: periodMeans.errors))
+        archive.append(record, kind: kind)
+    }
+
+    /// Monthly records for the `count` reporting dates before the start of the history, with
+    /// integrators lowered by the current rates so the archive reads as one rising series.
+    private mutating func backfillMonthly(count: Int) {
+        let now = clock
+        var date = MeterClock(year: now.year, month: now.month, day: Self.reportingDay, hour: 0, minute: 0, second: 0)
+        if date.unixSeconds! > now.unixSeconds! { date = Self.previousReportingDate(before: date) }
+        var dates = [date]
+        while dates.count < count { dates.append(Self.previousReportingDate(before: dates.last!)) }
+        let rates = unitsPerSecond(process.readings(at: time))
+        for date in dates.reversed() {
+            let seconds = time - Double(date.unixSeconds!)
+            write(.monthly, written: date, period: Self.previousReportingDate(before: date),
+                  process.readings(at: Double(date.unixSeconds!)),
+                  totals: totals.earlier(by: seconds, unitsPerSecond: rates))
+        }
+    }
+
+    /// 00:00 of the reporting day in the month before `date`'s.
+    static func previousReportingDate(before date: MeterClock) -> MeterClock {
+        let (year, month) = date.month == 1 ? (date.year - 1, 12) : (date.year, date.month - 1)
+        return MeterClock(year: year, month: month, day: reportingDay, hour: 0, minute: 0, second: 0)
+    }
+
+    // MARK: T2K image
+
+    /// Seed names of configuration addresses that `T2KMap` does not list.
+    private enum ConfigAddress {
+        static let sysG = 0x0007, sysT = 0x000D, sysP = 0x0013
+        static let usedG = 0x0019, usedT = 0x001A, usedP = 0x001B
+        static let programmedTemperature = 0x0024, programmedPressure = 0x0074
+        static let gMax78 = 0x00F0, fMax = 0x0104, flowmeterSystem = 0x0488
+    }
+
+    /// The configuration part of T2K (fixed, apart from the serial number after a restart).
+    private mutating func writeConfiguration() {
+        let m = ConfigAddress.self
+        memory.store(bytes: [UInt8(Self.systems)], at: Int(T2KMap.systems))
+        memory.store(bytes: [4, 7, 0, 0, 0, 0], at: Int(T2KMap.systemType))
+        memory.store(bytes: [0x03, 0x0C, 0, 0, 0, 0], at: m.sysG)
+        memory.store(bytes: [0x13, 0x1C, 0, 0, 0, 0], at: m.sysT)
+        memory.store(bytes: [0x03, 0x0C, 0, 0, 0, 0], at: m.sysP)
+        memory.store(bytes: [0x0F, 0x1F, 0x0F], at: m.usedG)
+        memory.store(floats: [5, 5, 5, 5, 5, 5, 5, 5], at: m.programmedTemperature)
+        memory.store(floats: [3, 2, 0, 0, 0, 0], at: Int(T2KMap.dtMin))
+        memory.store(floats: [0.6, 0.4, 0.5, 0.4, 0, 0, 0, 0], at: m.programmedPressure)
+        memory.store(floats: [5, 5], at: m.gMax78)
+        memory.store(floats: HeatingProcess.fMaxKHz, at: m.fMax)
+        memory.store(floats: HeatingProcess.gMax, at: Int(T2KMap.gMax))
+        memory.store(bytes: [100, 100, 100, 100, 0, 0], at: Int(T2KMap.gMaxPercent))
+        memory.store(serialNumber, at: Int(T2KMap.serialNumber))
+        memory.store(flashLayout.flashType, at: Int(T2KMap.flashType))
+        memory.store(bytes: [address], at: Int(T2KMap.networkAddress))
+        memory.store(halfwords: [50, 50, 25, 25, 0, 0], at: Int(T2KMap.diameter))
+        memory.store(bytes: Self.comma, at: Int(T2KMap.comma))
+        memory.store(bytes: [1, 1, 2, 2, 0, 0], at: m.flowmeterSystem)
+        memory.store(bytes: [40, 40, 40, 40, 0, 0], at: Int(T2KMap.gMinPermille))
+    }
+
+    /// The current values part of T2K, from the readings at `time` and the totals.
+    private mutating func render() {
+        let r = process.readings(at: time), t = totals
+        memory.store(floats: r.temperatures, at: Int(T2KMap.temperature))
+        memory.store(floats: r.pressures, at: Int(T2KMap.pressure))
+        memory.store(floats: r.extraFlows, at: Int(T2KMap.flow78))
+        memory.store(floats: r.flows, at: Int(T2KMap.volumeFlow))
+        memory.store(floats: r.massFlows, at: Int(T2KMap.massFlow))
+        memory.store(floats: r.frequencies, at: Int(T2KMap.frequency))
+        memory.store(counters: t.volume, fraction: Int(T2KMap.volumeFraction), whole: Int(T2KMap.volumeWhole))
+        memory.store(counters: t.mass, fraction: Int(T2KMap.massFraction), whole: Int(T2KMap.massWhole))
+        memory.store(counters: t.energy, fraction: Int(T2KMap.energyFraction), whole: Int(T2KMap.energyWhole))
+        memory.store(counters: [t.energyTotal], fraction: Int(T2KMap.energyTotalFraction), whole: Int(T2KMap.energyTotalWhole))
+        memory.store(counters: t.extraVolume, fraction: Int(T2KMap.volume78Fraction), whole: Int(T2KMap.volume78Whole))
+        memory.store(Totals.seconds(t.timePowered), at: Int(T2KMap.timePowered))
+        memory.store(words: t.timeNormal.map(Totals.seconds), at: Int(T2KMap.timeNormal))
+        memory.store(words: t.timeBelowGMin.map(Totals.seconds), at: Int(T2KMap.timeBelowGMin))
+        memory.store(words: t.timeAboveGMax.map(Totals.seconds), at: Int(T2KMap.timeAboveGMax))
+        memory.store(words: t.timeBelowDtMin.map(Totals.seconds), at: Int(T2KMap.timeBelowDtMin))
+        memory.store(words: t.timeFault.map(Totals.seconds), at: Int(T2KMap.timeFault))
+        memory.store(bytes: clock.t2kBytes, at: Int(T2KMap.clock))
+        memory.store(archive.pointer(.hourly), at: Int(T2KMap.nextHourlyRecord))
+        memory.store(archive.pointer(.daily), at: Int(T2KMap.nextDailyRecord))
+        memory.store(archive.pointer(.monthly), at: Int(T2KMap.nextMonthlyRecord))
+    }
+
+    /// Integrators and time counters of a meter that has run for a few years.
+    private static func initialTotals(seed: UInt64) -> Totals {
+        var random = SeededRandom(seed: seed ^ 0x7E51_06)
+        var t = Totals()
+        let energy = [random.double(in: 2000...8000), random.double(in: 300...1500)]
+        for s in 0..<2 { t.energy[s] = Counter(units: energy[s] * kQ[s]) }
+        t.energyTotal = Counter(units: (energy[0] + energy[1]) * kQ[0])
+        let volume = [random.double(in: 50_000...200_000), 0, random.double(in: 5_000...30_000), 0]
+        volume.indices.forEach { i in
+            let v = i % 2 == 0 ? volume[i] : volume[i - 1] * 0.97
+            t.volume[i] = Counter(units: v * kV[i])
+            t.mass[i] = Counter(units: v * 0.98 * kV[i])
+        }
+        t.extraVolume[0] = Counter(units: random.double(in: 1_000...5_000) * kV[0])
+        t.timePowered = random.double(in: 30_000_000...90_000_000).rounded(.down)
+        for s in 0..<2 {
+            t.timeBelowGMin[s] = random.double(in: 0...20_000).rounded(.down)
+            t.timeBelowDtMin[s] = random.double(in: 0...100_000).rounded(.down)
+            t.timeNormal[s] = t.timePowered - t.timeBelowGMin[s] - t.timeBelowDtMin[s]
+        }
+        return t
+    }
+}

@@ -1,0 +1,135 @@
+import Glibc
+import TEMProtocol
+
+/// How a simulated meter line behaves: the options of a `sim://?key=value&…` endpoint.
+///
+/// | key | meaning | default |
+/// | --- | --- | --- |
+/// | `addresses` | network addresses of the meters, `1,2` | `1,2` |
+/// | `flash` | archive Flash in KiB: `512` (FLASH_TYPE 0x1F24) or `1024` (0x1F25) | `512` |
+/// | `speed` | simulated seconds per real second (`3600`: an hour a second) | `1` |
+/// | `rate` | integrator rate multiplier (`1000`: energy, volume, mass grow 1000× faster) | `1` |
+/// | `frozen` | `1`: real time does not move the meters; only `MeterLine.advance(by:)` does | `0` |
+/// | `seed` | seed of every random choice; lines with other seeds are other lines | `1` |
+/// | `history` | hours of archive written before the start (hourly, daily, plus 3 monthly) | `48` |
+/// | `start` | meter local time at start: `2024-03-01T10:30:00` or Unix seconds | host UTC now; frozen: 2024-03-01T10:30:00 |
+/// | `line_speed` | emulate the wire at this baud: replies come (request+reply bytes)×10/baud s late | off |
+/// | `fault` | faults active from the start, comma-separated `FaultCommand` texts: `silent@2,echo` | none |
+public struct SimulatorOptions: Sendable, Hashable {
+    public var addresses: [UInt8] = [1, 2]
+    public var flash: FlashLayout = .kib512
+    public var speed: Double = 1
+    public var integratorRate: Double = 1
+    public var frozen = false
+    public var seed: UInt64 = 1
+    public var historyHours = 48
+    /// Meter local time at start, Unix seconds (local time read as UTC); nil: see `startTime`.
+    public var start: Int?
+    /// Baud rate whose wire time replies are delayed by; nil: no wire time.
+    public var lineSpeed: Int?
+    /// Faults active when the line is made.
+    public var faults: [FaultCommand] = []
+
+    /// The start of a frozen line without `start`: fixed, so its values are exactly repeatable.
+    /// 48 hours of history before it cross a midnight and the 1st of a month.
+    public static let frozenStart = MeterClock(year: 2024, month: 3, day: 1, hour: 10, minute: 30, second: 0).unixSeconds!
+
+    public init() {}
+
+    /// The options of a `sim://` endpoint's query. Unknown keys and bad values throw.
+    public init(query: [String: String]) throws(SimulatorOptionError) {
+        func fail(_ key: String, _ why: String) -> SimulatorOptionError { SimulatorOptionError(key: key, reason: why) }
+        for (key, value) in query {
+            switch key {
+            case "addresses":
+                var list: [UInt8] = []
+                for part in value.split(separator: ",", omittingEmptySubsequences: false) {
+                    guard let a = UInt8(part) else { throw fail(key, "'\(part)' is not an address 0...255") }
+                    list.append(a)
+                }
+                guard !list.isEmpty else { throw fail(key, "no address") }
+                addresses = Array(Set(list)).sorted()
+            case "flash":
+                switch value {
+                case "512": flash = .kib512
+                case "1024": flash = .mib1
+                default: throw fail(key, "must be 512 or 1024")
+                }
+            case "speed":
+                guard let v = Double(value), v.isFinite, v >= 0 else { throw fail(key, "must be a number ≥ 0") }
+                speed = v
+            case "rate":
+                guard let v = Double(value), v.isFinite, v >= 0 else { throw fail(key, "must be a number ≥ 0") }
+                integratorRate = v
+            case "frozen":
+                guard let v = ["0": false, "1": true, "false": false, "true": true][value] else { throw fail(key, "must be 0 or 1") }
+                frozen = v
+            case "seed":
+                guard let v = UInt64(value) else { throw fail(key, "must be a whole number ≥ 0") }
+                seed = v
+            case "history":
+                guard let v = Int(value), (0...100_000).contains(v) else { throw fail(key, "must be 0...100000 hours") }
+                historyHours = v
+            case "start":
+                guard let v = Int(value) ?? Self.parseTime(value) else {
+                    throw fail(key, "must be YYYY-MM-DDTHH:MM:SS or Unix seconds")
+                }
+                start = v
+            case "line_speed":
+                guard let v = Int(value), v > 0 else { throw fail(key, "must be a baud rate > 0") }
+                lineSpeed = v
+            case "fault":
+                for text in value.split(separator: ",") {
+                    do { faults.append(try FaultCommand.parse(String(text))) } catch { throw fail(key, error.description) }
+                }
+            default:
+                throw fail(key, "unknown option (use addresses, flash, speed, rate, frozen, seed, history, start, line_speed, fault)")
+            }
+        }
+    }
+
+    /// The options as a `sim://` query (only those that differ from the defaults).
+    public var query: [String: String] {
+        var q: [String: String] = [:]
+        let d = SimulatorOptions()
+        if addresses != d.addresses { q["addresses"] = addresses.map(String.init).joined(separator: ",") }
+        if flash != d.flash { q["flash"] = String(flash.kib) }
+        if speed != d.speed { q["speed"] = Self.number(speed) }
+        if integratorRate != d.integratorRate { q["rate"] = Self.number(integratorRate) }
+        if frozen { q["frozen"] = "1" }
+        if seed != d.seed { q["seed"] = String(seed) }
+        if historyHours != d.historyHours { q["history"] = String(historyHours) }
+        if let start { q["start"] = MeterClock(unixSeconds: start).description }
+        if let lineSpeed { q["line_speed"] = String(lineSpeed) }
+        if !faults.isEmpty { q["fault"] = faults.map(\.description).joined(separator: ",") }
+        return q
+    }
+
+    /// The meter local time the line starts at: `start`, else the host's UTC time (frozen lines:
+    /// `frozenStart`).
+    public var startTime: Int {
+        if let start { return start }
+        return frozen ? Self.frozenStart : time(nil)
+    }
+
+    private static func number(_ v: Double) -> String {
+        v == v.rounded() && abs(v) < 1e15 ? String(Int64(v)) : String(v)
+    }
+
+    /// `YYYY-MM-DDTHH:MM:SS` (or with a space) as Unix seconds; nil if malformed or impossible.
+    static func parseTime(_ text: String) -> Int? {
+        let fields = text.split(whereSeparator: { "-T :".contains($0) }).map { Int($0) }
+        guard fields.count == 6, fields.allSatisfy({ $0 != nil }) else { return nil }
+        let f = fields.map { $0! }
+        let clock = MeterClock(year: f[0], month: f[1], day: f[2], hour: f[3], minute: f[4], second: f[5])
+        guard (2000...2099).contains(clock.year) else { return nil }
+        return clock.unixSeconds
+    }
+}
+
+/// A `sim://` option that is unknown or has a bad value.
+public struct SimulatorOptionError: Error, Sendable, Hashable, CustomStringConvertible {
+    public let key: String
+    public let reason: String
+    public var description: String { "sim:// option '\(key)': \(reason)" }
+}

@@ -1,0 +1,39 @@
+import TEMProtocol
+import Testing
+@testable import TEMSimulator
+
+@Suite struct ControlCommandsTests {
+    let line = MeterLine(options: frozenOptions())
+
+    @Test func faultCommandsSwitchFaults() {
+        #expect(line.apply(command: "fault silent@2") == "ok faults: silent@2")
+        #expect(line.respond(to: request(.identify, to: 2)).bytes.isEmpty)
+        #expect(line.apply(command: "fault delay=2s") == "ok faults: delay=2s, silent@2")
+        #expect(line.apply(command: "fault none") == "ok faults: none")
+        #expect(line.respond(to: request(.identify, to: 2)).bytes.count == 14)
+        #expect(line.apply(command: "fault bogus").hasPrefix("error: invalid fault 'bogus'"))
+    }
+
+    @Test func restartAdvanceAndStatus() throws {
+        let serial = line.meter(at: 1)!.serialNumber
+        let other = line.meter(at: 2)!.serialNumber
+        #expect(line.apply(command: "restart 1").hasPrefix("ok restarted 1, serial number "))
+        #expect(line.meter(at: 1)!.serialNumber != serial)
+        #expect(line.meter(at: 2)!.serialNumber == other)
+        #expect(line.apply(command: "restart 9") == "error: no meter at address 9")
+        let restarted = line.meter(at: 1)!.serialNumber
+        #expect(line.apply(command: "fault restart@1") == "ok faults: none")
+        #expect(line.meter(at: 1)!.serialNumber != restarted)
+        #expect(line.apply(command: "restart") == "ok restarted every meter")
+        #expect(line.meter(at: 2)!.serialNumber != other)
+        #expect(line.apply(command: "advance 2h") == "ok clock 2024-03-01T12:30:00")
+        #expect(line.meter(at: 1)!.recordsWritten(.hourly) == 50)
+        _ = line.apply(command: "fault echo")
+        let status = line.apply(command: "  status  ")
+        #expect(status.hasPrefix("ok addresses=1,2 clock=2024-03-01T12:30:00 speed=1 frozen=1 flash=512 faults=echo serial.1="))
+        #expect(line.apply(command: "help").hasPrefix("ok commands: fault SPEC"))
+        #expect(line.apply(command: "frobnicate") == "error: unknown command 'frobnicate' (try help)")
+        #expect(line.apply(command: "advance soon").hasPrefix("error: bad duration"))
+        #expect(line.apply(command: "") == "error: empty command (try help)")
+    }
+}
