@@ -63,6 +63,12 @@ public struct ReplyParser: Sendable {
             let addr = header[i + FrameLayout.address]
             // ADDR and NOT ADDR disagree: this 0xAA is noise, not a frame start.
             guard addr == ~header[i + FrameLayout.addressComplement] else { i += 1; continue }
+            // A stray 0xAA before a reply from address 0x55 reads `AA AA 55 AA`: a header from
+            // 0xAA in appearance, while the true header (`AA 55 AA`) starts one byte later.
+            if addr == FrameLayout.replyStart, ~addr == address, header[i + FrameLayout.group] == ~address {
+                i += 1
+                continue
+            }
             guard addr == address else { throw .addressMismatch(expected: address, got: addr) }
             let group = header[i + FrameLayout.group], code = header[i + FrameLayout.command]
             guard group == command.group, code == command.code else {

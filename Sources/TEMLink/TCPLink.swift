@@ -1,0 +1,183 @@
+import Glibc
+
+/// A link over TCP to a serial-to-Ethernet converter (`tcp://HOST:PORT`): the meter's bytes,
+/// unchanged, with no framing of their own.
+///
+/// `open` resolves the host (IPv4 or IPv6) and connects without blocking past its timeout;
+/// the socket has TCP_NODELAY so that a request leaves in one segment. When the converter
+/// drops the connection, the next `read`, `write` or `discardInput` throws "connection closed
+/// by peer" and closes the socket; `open` also notices a dropped idle connection and reconnects.
+/// Not thread-safe: one user at a time (see `Link`).
+public final class TCPLink: Link {
+    public let endpoint: Endpoint
+    private let host: String
+    private let port: UInt16
+    private var socket: Int32 = -1
+
+    /// A link to `host:port`; nothing happens until `open`.
+    public init(host: String, port: UInt16) {
+        self.host = host
+        self.port = port
+        endpoint = .tcp(host: host, port: port)
+    }
+
+    deinit { close() }
+
+    /// True while a connection is established (as far as the link knows).
+    public var isOpen: Bool { socket >= 0 }
+
+    /// Connects unless connected. Throws `host not found`, `connection refused`,
+    /// `connect timed out after 1s`, … naming the endpoint.
+    public func open(timeout: Duration) throws(LinkError) {
+        if socket >= 0 {
+            guard peerHasClosed() else { return }
+            close()
+        }
+        let deadline = Deadline(after: timeout)
+        let addresses = try resolve()
+        defer { freeaddrinfo(addresses) }
+        var lastError = LinkError(endpoint, "host not found")
+        var entry: UnsafeMutablePointer<addrinfo>? = addresses
+        while let info = entry?.pointee {
+            entry = info.ai_next
+            switch connect(info, deadline: deadline, timeout: timeout) {
+            case let .success(fd):
+                socket = fd
+                return
+            case let .failure(error):
+                lastError = error
+                if deadline.hasPassed { throw error }
+            }
+        }
+        throw lastError
+    }
+
+    /// Reads and drops whatever has arrived. Throws if the peer has closed the connection.
+    public func discardInput() throws(LinkError) {
+        let fd = try openSocket()
+        var buffer = [UInt8](repeating: 0, count: 1024)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
+            if n > 0 { continue }
+            if n < 0, errno == EINTR { continue }
+            if n < 0, errno == EAGAIN || errno == EWOULDBLOCK { return }
+            throw failure(n == 0 ? nil : Errno(errno))
+        }
+    }
+
+    /// Sends all of `bytes` (one `send` unless the kernel takes less); never raises SIGPIPE.
+    public func write(_ bytes: [UInt8]) throws(LinkError) {
+        let fd = try openSocket()
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes[offset...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            if n >= 0 {
+                offset += n
+                continue
+            }
+            let code = errno
+            if code == EINTR { continue }
+            if code == EAGAIN || code == EWOULDBLOCK {
+                // The send buffer is full (it never is for a meter request); wait a moment.
+                if case .success(0) = waitFor(fd, events: Int16(POLLOUT), timeout: .seconds(1)) {
+                    close()
+                    throw LinkError(endpoint, "write timed out after 1s")
+                }
+                continue
+            }
+            throw failure(Errno(code))
+        }
+    }
+
+    /// Waits up to `timeout` and returns what has arrived (empty if nothing did). Throws
+    /// "connection closed by peer" (and closes) when the converter has dropped the connection.
+    public func read(timeout: Duration) throws(LinkError) -> [UInt8] {
+        let fd = try openSocket()
+        switch waitFor(fd, events: Int16(POLLIN), timeout: timeout) {
+        case let .failure(error): throw failure(error)
+        case let .success(revents) where revents == 0: return []
+        case .success: break
+        }
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
+        if n > 0 { return Array(buffer[..<n]) }
+        if n < 0, errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK { return [] }
+        throw failure(n == 0 ? nil : Errno(errno))
+    }
+
+    public func close() {
+        guard socket >= 0 else { return }
+        _ = Glibc.close(socket)
+        socket = -1
+    }
+
+    // MARK: - Private
+
+    private func openSocket() throws(LinkError) -> Int32 {
+        guard socket >= 0 else { throw LinkError(endpoint, "link is not open") }
+        return socket
+    }
+
+    /// Closes the socket and describes why: nil or a reset means the peer went away.
+    private func failure(_ error: Errno?) -> LinkError {
+        close()
+        guard let error, ![ECONNRESET, EPIPE, ENOTCONN].contains(error.code) else {
+            return LinkError(endpoint, "connection closed by peer")
+        }
+        return LinkError(endpoint, error.message)
+    }
+
+    /// True when an open, idle connection has been closed by the peer (a zero-byte peek or a reset).
+    private func peerHasClosed() -> Bool {
+        var byte: UInt8 = 0
+        let n = recv(socket, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT))
+        if n > 0 { return false }
+        return n == 0 || !(errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+    }
+
+    /// The host's addresses; the caller frees them with `freeaddrinfo`.
+    private func resolve() throws(LinkError) -> UnsafeMutablePointer<addrinfo> {
+        var hints = addrinfo()
+        hints.ai_family = AF_UNSPEC
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        hints.ai_flags = AI_NUMERICSERV
+        var result: UnsafeMutablePointer<addrinfo>?
+        let rc = getaddrinfo(host, String(port), &hints, &result)
+        // EAI_NODATA (-5, "no address associated with hostname") is a GNU extension Swift does not see.
+        let noData: Int32 = -5
+        guard rc == 0, let result else {
+            switch rc {
+            case EAI_NONAME, noData, EAI_FAMILY: throw LinkError(endpoint, "host not found")
+            case EAI_SYSTEM: throw LinkError(endpoint, "cannot resolve host: \(Errno(errno).message)")
+            default: throw LinkError(endpoint, "cannot resolve host: \(String(cString: gai_strerror(rc)))")
+            }
+        }
+        return result
+    }
+
+    /// One non-blocking connect attempt to one address, bounded by `deadline`.
+    private func connect(_ info: addrinfo, deadline: Deadline, timeout: Duration) -> Result<Int32, LinkError> {
+        let type = Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
+        let fd = Glibc.socket(info.ai_family, type, info.ai_protocol)
+        guard fd >= 0 else { return .failure(LinkError(endpoint, "socket: \(Errno(errno).message)")) }
+        func fail(_ message: String) -> Result<Int32, LinkError> {
+            _ = Glibc.close(fd)
+            return .failure(LinkError(endpoint, message))
+        }
+        if Glibc.connect(fd, info.ai_addr, info.ai_addrlen) != 0 {
+            guard errno == EINPROGRESS || errno == EINTR else { return fail(Errno(errno).message) }
+            switch waitFor(fd, events: Int16(POLLOUT), timeout: deadline.remaining) {
+            case let .failure(error): return fail(error.message)
+            case let .success(revents) where revents == 0: return fail("connect timed out after \(timeout.brief)")
+            case .success: break
+            }
+            var code: Int32 = 0
+            var size = socklen_t(MemoryLayout<Int32>.size)
+            guard getsockopt(fd, SOL_SOCKET, SO_ERROR, &code, &size) == 0 else { return fail(Errno(errno).message) }
+            guard code == 0 else { return fail(Errno(code).message) }
+        }
+        var one: Int32 = 1
+        _ = setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+        return .success(fd)
+    }
+}
