@@ -1,0 +1,60 @@
+import CModbus
+
+/// Owns one libmodbus TCP context speaking over an already accepted socket, and frees it in
+/// `deinit`. Closing the socket stays with whoever accepted it.
+///
+/// Not Sendable: a libmodbus context is not thread-safe, so each one lives and dies on the
+/// thread of its connection.
+final class ModbusContext {
+    private let context: OpaquePointer
+
+    /// Binds a new context to `socket`. The byte timeout (the longest gap allowed inside one
+    /// frame) is 0.5 s: a half-sent request then fails `receive` and the connection is closed.
+    init(socket: Int32) throws(ModbusServerError) {
+        // The address and port are never used: the context gets a connected socket instead.
+        guard let context = modbus_new_tcp("0.0.0.0", 0) else { throw .fromErrno("create a libmodbus context") }
+        self.context = context
+        try check(modbus_set_socket(context, socket), "set the socket of a libmodbus context")
+        try check(modbus_set_byte_timeout(context, 0, 500_000), "set the byte timeout")
+    }
+
+    deinit { modbus_free(context) }
+
+    /// How long `receive` waits for the first byte of a request; `.zero` waits for ever.
+    func setIndicationTimeout(_ timeout: Duration) throws(ModbusServerError) {
+        let (seconds, microseconds) = timeout.secondsAndMicroseconds
+        try check(modbus_set_indication_timeout(context, seconds, microseconds), "set the idle timeout")
+    }
+
+    /// Waits for one request and frames it into `buffer` (at least `MODBUS_TCP_MAX_ADU_LENGTH`
+    /// bytes); returns its length. Throws on timeout (ETIMEDOUT), a closed or reset connection
+    /// (ECONNRESET) or a frame too long for Modbus (EMBBADDATA).
+    @inline(__always)
+    func receive(into buffer: UnsafeMutablePointer<UInt8>) throws(ModbusServerError) -> Int {
+        Int(try check(modbus_receive(context, buffer), "receive a request"))
+    }
+
+    /// Answers a read request from `mapping`. Only ever called for FC03/FC04, which read the
+    /// register tables and never write them.
+    @inline(__always)
+    func reply(to request: UnsafePointer<UInt8>, length: Int, from mapping: UnsafeMutablePointer<modbus_mapping_t>) throws(ModbusServerError) {
+        try check(modbus_reply(context, request, Int32(length), mapping), "send a response")
+    }
+
+    /// Answers `request` with exception `code`.
+    func reply(to request: UnsafePointer<UInt8>, exception: ModbusException) throws(ModbusServerError) {
+        try check(modbus_reply_exception(context, request, UInt32(exception.rawValue)), "send exception \(exception.rawValue)")
+    }
+}
+
+extension Duration {
+    /// Whole seconds and microseconds (rounded up, so a positive duration never becomes zero),
+    /// as libmodbus and `timeval` take them; negative durations count as zero, huge ones saturate.
+    var secondsAndMicroseconds: (UInt32, UInt32) {
+        let (seconds, attoseconds) = components
+        guard seconds >= 0, attoseconds >= 0, seconds | attoseconds > 0 else { return (0, 0) }
+        guard seconds < Int64(UInt32.max) else { return (UInt32.max, 0) }
+        let microseconds = (attoseconds + 999_999_999_999) / 1_000_000_000_000
+        return microseconds == 1_000_000 ? (UInt32(seconds) + 1, 0) : (UInt32(seconds), UInt32(microseconds))
+    }
+}

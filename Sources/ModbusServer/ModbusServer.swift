@@ -1,1 +1,0 @@
-// ModbusServer module.

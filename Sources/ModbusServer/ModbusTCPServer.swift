@@ -1,0 +1,137 @@
+import Glibc
+import Synchronization
+
+/// A Modbus TCP server answering FC03 (and FC04) reads from a `RegisterStore`.
+///
+/// Threads: `run()` accepts clients on the caller's thread and gives each admitted client its
+/// own detached thread and libmodbus context (see `Connection`). A client is closed at once if
+/// it comes from outside `allow`, if `maxConnections` are already open, or if its descriptor is
+/// 1024 or more (libmodbus 3.1.6 waits with select(), which cannot watch such descriptors).
+public final class ModbusTCPServer: Sendable {
+    /// The bound port (the one the system chose when the configuration asked for port 0).
+    public var port: UInt16 { listener.port }
+
+    private let listener: Listener
+    private let store: RegisterStore
+    private let settings: LiveSettings
+    private let state: Mutex<State>
+
+    private struct State {
+        var configuration: ServerConfiguration
+        /// Open connections by id: their socket and IPv4 address (host byte order).
+        var connections: [Int: (socket: Int32, address: UInt32)] = [:]
+        var lastID = 0
+        var running = false
+        var stopped = false
+        var listenerOpen = true
+    }
+
+    /// Binds and listens on `configuration.host:port` (port 0 picks a free one).
+    /// - Throws: `ModbusServerError`, e.g. "cannot listen on 127.0.0.1:1502: Address already in use".
+    public init(configuration: ServerConfiguration, store: RegisterStore) throws(ModbusServerError) {
+        listener = try Listener(host: configuration.host, port: configuration.port)
+        self.store = store
+        settings = LiveSettings(configuration)
+        state = Mutex(State(configuration: configuration))
+    }
+
+    deinit {
+        state.withLock { if $0.listenerOpen { listener.closeSocket() } }
+        listener.closePipe()
+    }
+
+    /// Accepts and serves clients until `stop()`; call it from a dedicated thread. Returns once
+    /// the listener is closed and every connection has ended. Returns at once if the server was
+    /// already stopped or is running on another thread.
+    public func run() {
+        let starting = state.withLock { state in
+            guard !state.running, !state.stopped else { return false }
+            state.running = true
+            return true
+        }
+        guard starting else { return }
+        accepting: while true {
+            switch listener.accept() {
+            case .woken:
+                break accepting
+            case let .client(socket, address):
+                admit(socket, from: address)
+            case .failed(EMFILE), .failed(ENFILE), .failed(ENOBUFS), .failed(ENOMEM):
+                usleep(10_000)  // out of descriptors or memory: let connections end rather than spin
+            case .failed:
+                continue  // EINTR, EAGAIN, ECONNABORTED and the like concern one client, not the listener
+            }
+        }
+        // stop() shut every connection's socket down; they end within moments.
+        while connectionCount > 0 { usleep(1_000) }
+        state.withLock { state in
+            state.running = false
+            state.listenerOpen = false
+            listener.closeSocket()
+        }
+    }
+
+    /// Closes the listener and shuts down every connection; `run()` then returns. Idempotent.
+    public func stop() {
+        state.withLock { state in
+            guard !state.stopped else { return }
+            state.stopped = true
+            for connection in state.connections.values { shutdown(connection.socket, Int32(SHUT_RDWR)) }
+            if !state.running, state.listenerOpen {
+                state.listenerOpen = false
+                listener.closeSocket()
+            }
+        }
+        listener.wake()
+    }
+
+    /// Applies a reloaded configuration. `inputRegisters` reaches open connections at their next
+    /// request, `idleTimeout` once their current wait for a request ends; `maxConnections`
+    /// applies to new clients (open ones are kept);
+    /// open connections from addresses the new `allow` refuses are closed. `host` and `port` are
+    /// ignored: the listener stays where it is (restart the server to move it).
+    public func update(_ configuration: ServerConfiguration) {
+        settings.apply(configuration)
+        state.withLock { state in
+            state.configuration = configuration
+            for connection in state.connections.values where !configuration.allows(connection.address) {
+                shutdown(connection.socket, Int32(SHUT_RDWR))
+            }
+        }
+    }
+
+    /// The number of open client connections.
+    public var connectionCount: Int { state.withLock { $0.connections.count } }
+
+    /// Registers `socket` and starts its thread, or closes it at once if it is refused.
+    private func admit(_ socket: Int32, from address: UInt32) {
+        // libmodbus 3.1.6 passes the descriptor to select(): FD_SET beyond 1023 corrupts memory.
+        let selectLimit: Int32 = 1024
+        let id: Int? = state.withLock { state in
+            guard socket < selectLimit, !state.stopped, state.configuration.allows(address),
+                state.connections.count < state.configuration.maxConnections
+            else { return nil }
+            state.lastID += 1
+            state.connections[state.lastID] = (socket, address)
+            return state.lastID
+        }
+        guard let id else {
+            _ = close(socket)
+            return
+        }
+        let connection = Connection(socket: socket, store: store, settings: settings)
+        let started = startDetachedThread {
+            connection.serve()
+            self.release(id)
+        }
+        if !started { release(id) }
+    }
+
+    /// Forgets connection `id` and closes its socket. Closing under the lock guarantees that
+    /// `stop()` and `update()` never shut down a descriptor number the system has reused.
+    private func release(_ id: Int) {
+        state.withLock { state in
+            if let connection = state.connections.removeValue(forKey: id) { _ = close(connection.socket) }
+        }
+    }
+}

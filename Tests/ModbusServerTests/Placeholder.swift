@@ -1,3 +1,0 @@
-import Testing
-
-@Test func placeholderModbusServerTests() { #expect(Bool(true)) }
