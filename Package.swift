@@ -41,7 +41,9 @@ let package = Package(
             dependencies: [
                 "TEMProtocol", "TEMLink", "TEMSimulator", "Mapping", "ModbusServer", "Bridge",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            // mapping/default.yaml, compiled into the binary for `tembridge demo`.
+            resources: [.embedInCode("Resources/default.yaml")]
         ),
         .testTarget(name: "TEMProtocolTests", dependencies: ["TEMProtocol"]),
         .testTarget(name: "TEMLinkTests", dependencies: ["TEMLink", "TEMSimulator"]),

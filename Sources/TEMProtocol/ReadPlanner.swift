@@ -14,36 +14,47 @@ public struct ReadPlan: Sendable, Hashable, CustomStringConvertible {
     public var description: String { reads.map(\.description).joined(separator: ", ") }
 }
 
-/// Plans the fewest reads that cover a set of T2K byte ranges.
+/// Plans the fewest reads that cover a set of T2K byte ranges, and among those the fewest bytes.
 ///
 /// Every range is atomic: it is never split across two reads, so an integrator's L and F
 /// parts, a 32-bit value or the six clock bytes always come from one meter reply.
 public enum ReadPlanner {
     /// The fewest reads of at most `maxLength` bytes such that each range lies wholly inside one
-    /// read; each read is trimmed to the ranges it serves.
+    /// read; among plans with that many reads, the one with the fewest bytes on the wire.
     ///
-    /// A range [a, b] fits a read starting at s exactly when b − maxLength + 1 ≤ s ≤ a; choosing
-    /// read starts is then the classic "fewest points stabbing all intervals" problem, solved
-    /// optimally by taking the intervals in order of their right end (a) greedily.
+    /// With the ranges ordered by start, some optimal plan reads consecutive runs of them (the
+    /// greedy "fewest points stabbing all intervals" argument: a range [a, b] fits a read
+    /// starting at s exactly when b − maxLength + 1 ≤ s ≤ a). A dynamic programme over those
+    /// runs minimises (reads, bytes): O(n²) for n ranges, a few hundred at most.
     public static func plan(_ ranges: [ClosedRange<UInt16>], maxLength: Int = Command.maxReadLength) -> ReadPlan {
-        let unique = Set(ranges).sorted { ($0.lowerBound, $0.upperBound) < ($1.lowerBound, $1.upperBound) }
-        for r in unique {
+        let sorted = Set(ranges).sorted { ($0.lowerBound, $0.upperBound) < ($1.lowerBound, $1.upperBound) }
+        for r in sorted {
             precondition(r.count <= maxLength, "range \(r) is longer than one read")
         }
-        // Ordered by right end of the allowed-start interval, which is the range's lower bound.
-        var reads: [Command] = []
-        var current: (start: Int, low: Int, high: Int)?
-        for r in unique {
-            let a = Int(r.lowerBound), b = Int(r.upperBound)
-            if let c = current, b - maxLength + 1 <= c.start {
-                current = (c.start, min(c.low, a), max(c.high, b))
-                continue
+        let n = sorted.count
+        // best[j]: the cheapest plan for the first j ranges, as (reads, bytes, start of last run).
+        var best = [(reads: Int, bytes: Int, from: Int)](repeating: (Int.max, Int.max, 0), count: n + 1)
+        best[0] = (0, 0, 0)
+        for i in 0..<n where best[i].reads != Int.max {
+            let low = Int(sorted[i].lowerBound)
+            var high = low
+            for j in i..<n {
+                high = max(high, Int(sorted[j].upperBound))
+                guard high - low + 1 <= maxLength else { break }
+                let cost = (reads: best[i].reads + 1, bytes: best[i].bytes + wireBytes(high - low + 1), from: i)
+                if (cost.reads, cost.bytes) < (best[j + 1].reads, best[j + 1].bytes) { best[j + 1] = cost }
             }
-            if let c = current { reads.append(read(c.low, c.high)) }
-            current = (a, a, b)
         }
-        if let c = current { reads.append(read(c.low, c.high)) }
-        return ReadPlan(reads: reads)
+        var reads: [Command] = []
+        var j = n
+        while j > 0 {
+            let i = best[j].from
+            let high = sorted[i..<j].map { Int($0.upperBound) }.max()!
+            let low = Int(sorted[i].lowerBound)
+            reads.append(.readT2K(address: UInt16(low), length: UInt8(high - low + 1)))
+            j = i
+        }
+        return ReadPlan(reads: reads.reversed())
     }
 
     /// The plan for a set of values (status and archive values need no T2K read).
@@ -51,7 +62,6 @@ public enum ReadPlanner {
         plan(values.flatMap(\.t2kRanges) + extraRanges)
     }
 
-    private static func read(_ low: Int, _ high: Int) -> Command {
-        .readT2K(address: UInt16(low), length: UInt8(high - low + 1))
-    }
+    /// Bytes on the wire for one T2K read of `length` bytes: request (7 + 3) and reply (7 + length).
+    static func wireBytes(_ length: Int) -> Int { FrameLayout.overhead + 3 + FrameLayout.overhead + length }
 }

@@ -1,0 +1,24 @@
+import Glibc
+
+/// A POSIX thread running one long loop (a line's poller, the server, the renderer), joined
+/// when its owner stops it.
+final class JoinableThread: Sendable {
+    private let thread: pthread_t
+
+    init(_ body: @escaping @Sendable () -> Void) {
+        final class Box: Sendable {
+            let body: @Sendable () -> Void
+            init(_ body: @escaping @Sendable () -> Void) { self.body = body }
+        }
+        var thread = pthread_t()
+        let rc = pthread_create(&thread, nil, { raw in
+            Unmanaged<Box>.fromOpaque(raw!).takeRetainedValue().body()
+            return nil
+        }, Unmanaged.passRetained(Box(body)).toOpaque())
+        precondition(rc == 0, "pthread_create failed: \(rc)")
+        self.thread = thread
+    }
+
+    /// Waits for the loop to return; call once, after telling it to stop.
+    func join() { pthread_join(thread, nil) }
+}

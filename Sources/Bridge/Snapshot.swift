@@ -1,0 +1,28 @@
+import TEMProtocol
+
+/// What one good poll of one meter read: immutable, published whole.
+///
+/// Every value served from it comes from this one poll, and each integrator's L and F parts
+/// from one meter reply (the read plan never splits them).
+public struct Snapshot: Sendable {
+    /// T2K bytes the poll read.
+    public let image: T2KImage
+    /// The newest complete archive record of each kind the map asks for.
+    public let archive: [ArchiveKind: ArchiveRecord]
+    /// Monotonic time the poll finished, nanoseconds.
+    public let time: UInt64
+
+    public init(image: T2KImage, archive: [ArchiveKind: ArchiveRecord], time: UInt64) {
+        self.image = image
+        self.archive = archive
+        self.time = time
+    }
+
+    /// The value of a catalog entry, or nil if this poll did not give it.
+    public func value(of definition: ValueDefinition) -> Double? {
+        switch definition.source {
+        case let .archive(kind, name): archive[kind]?.values[name]
+        default: image.value(of: definition)
+        }
+    }
+}

@@ -1,0 +1,21 @@
+import ArgumentParser
+import Mapping
+
+struct Check: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Validate a mapping file: exit 0, or exit 1 printing FILE:LINE:COL: message for every problem.")
+
+    @Option(help: "The mapping file (YAML).")
+    var mapping: String
+
+    func run() throws {
+        do {
+            let m = try MappingParser.load(path: mapping)
+            let registers = m.meters.reduce(0) { $0 + $1.registers.count * $1.unitIDs.count }
+            print("\(mapping): ok (\(m.lines.count) line(s), \(m.meters.count) meter(s), \(registers) register entries)")
+        } catch {
+            for problem in error.problems { print(problem.description) }
+            throw ExitCode.failure
+        }
+    }
+}

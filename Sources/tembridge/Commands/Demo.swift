@@ -1,0 +1,35 @@
+import ArgumentParser
+import Mapping
+import ModbusServer
+
+struct Demo: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Serve the embedded default map over an in-process simulated meter line.",
+        discussion: "Two simulated meters (unit ids 1 and 2) with mapping/default.yaml, built into the binary.")
+
+    @Option(help: "Where to serve Modbus TCP, HOST:PORT.")
+    var listen: String = "127.0.0.1:1502"
+
+    func run() throws {
+        try reportingFailures {
+            var mapping: Mapping
+            do {
+                mapping = try MappingParser.parse(yaml: String(decoding: PackageResources.default_yaml, as: UTF8.self),
+                                                  file: "mapping/default.yaml")
+            } catch { throw Failure("the embedded default map is invalid: \(error)") }
+            guard let colon = listen.lastIndex(of: ":"), let port = UInt16(listen[listen.index(after: colon)...]) else {
+                throw Failure("invalid --listen '\(listen)': expected HOST:PORT")
+            }
+            mapping.server.host = String(listen[..<colon])
+            mapping.server.port = port
+            let banner = """
+                tembridge demo: 2 simulated TEM-106 meters on Modbus TCP \(listen) (unit ids 1 and 2).
+                Read temperature.1 (float32 at register 100) of unit 1:
+                    mbpoll -m tcp -p \(port) -a 1 -r 101 -c 2 -t 4:float -1 \(mapping.server.host)
+                The register table: tembridge registers --mapping mapping/default.yaml
+                Ctrl-C stops.
+                """
+            try BridgeRunner.run(mapping, reload: nil, banner: banner)
+        }
+    }
+}

@@ -1,0 +1,110 @@
+import ArgumentParser
+import Glibc
+import TEMSimulator
+
+struct Simulate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run a simulated TEM-106 meter line speaking the native protocol.",
+        discussion: """
+            Serves over TCP like a serial-to-Ethernet converter (--listen), or on a pseudo-terminal \
+            (--pty) that a serial:// endpoint opens. Control commands on stdin, one per line: \
+            'fault silent', 'fault silent@2', 'fault delay=2s', 'fault noise', 'fault echo', \
+            'fault bad-checksum', 'fault wrong-address', 'fault partial', 'fault drop-connection', \
+            'fault refuse-connections', 'fault none', 'restart 1', 'advance 2h', 'status', 'help'.
+            """)
+
+    @Option(help: "Serve TCP on HOST:PORT (port 0 picks a free one).")
+    var listen: String = "127.0.0.1:4001"
+
+    @Flag(help: "Serve on a pseudo-terminal instead of TCP; its path is printed.")
+    var pty = false
+
+    @Option(help: "The meters' network addresses, e.g. 1,2.")
+    var addresses: String = "1,2"
+
+    @Option(help: "Archive Flash size in KiB: 512 or 1024.")
+    var flash: Int = 512
+
+    @Option(help: "Simulated seconds per real second (3600: an hour a second, for archive records).")
+    var speed: Double = 1
+
+    @Option(help: "Integrator speed multiplier (large values roll F into L many times a second).")
+    var rate: Double = 1
+
+    @Flag(help: "Values do not move (for exact comparisons).")
+    var frozen = false
+
+    @Option(help: "Seed of the simulated values.")
+    var seed: UInt64 = 1
+
+    @Option(help: "Hours of archive history written at start.")
+    var history: Int = 48
+
+    @Option(help: "Emulate the wire time of a line at this baud rate.")
+    var lineSpeed: Int?
+
+    @Option(help: "A fault active from the start (repeatable), e.g. silent@2, delay=300ms.")
+    var fault: [String] = []
+
+    func run() throws {
+        try reportingFailures {
+            var query = ["addresses": addresses, "flash": "\(flash)", "speed": "\(speed)", "rate": "\(rate)",
+                         "seed": "\(seed)", "history": "\(history)"]
+            if frozen { query["frozen"] = "1" }
+            if let lineSpeed { query["line_speed"] = "\(lineSpeed)" }
+            if !fault.isEmpty { query["fault"] = fault.joined(separator: ",") }
+            let options: SimulatorOptions
+            do { options = try SimulatorOptions(query: query) } catch { throw Failure("\(error)") }
+
+            var signals = sigset_t()
+            sigemptyset(&signals)
+            for s in [SIGTERM, SIGINT] { sigaddset(&signals, s) }
+            pthread_sigmask(SIG_BLOCK, &signals, nil)
+            signal(SIGPIPE, SIG_IGN)
+
+            let line = MeterLine(options: options)
+            let stop: () -> Void
+            let addressList = options.addresses.map(String.init).joined(separator: ",")
+            if pty {
+                let device: SimulatorPTY
+                do { device = try SimulatorPTY(line: line) } catch { throw Failure("\(error)") }
+                print("simulating meter(s) \(addressList) on serial://\(device.slavePath)?baud=9600")
+                stop = device.stop
+            } else {
+                guard let colon = listen.lastIndex(of: ":"), let port = UInt16(listen[listen.index(after: colon)...]) else {
+                    throw Failure("invalid --listen '\(listen)': expected HOST:PORT")
+                }
+                let server: SimulatorServer
+                do { server = try SimulatorServer(line: line, host: String(listen[..<colon]), port: port) } catch {
+                    throw Failure("\(error)")
+                }
+                print("simulating meter(s) \(addressList) on tcp://\(server.host):\(server.port)")
+                stop = server.stop
+            }
+            fflush(nil)
+            Thread.detach {
+                while let command = readLine() {
+                    guard !command.isEmpty else { continue }
+                    print(line.apply(command: command))
+                    fflush(nil)
+                }
+            }
+            var received: Int32 = 0
+            sigwait(&signals, &received)
+            stop()
+        }
+    }
+}
+
+/// A detached POSIX thread for a background loop.
+enum Thread {
+    static func detach(_ body: @escaping @Sendable () -> Void) {
+        final class Box { let body: @Sendable () -> Void; init(_ b: @escaping @Sendable () -> Void) { body = b } }
+        var tid = pthread_t()
+        pthread_create(&tid, nil, { arg in
+            Unmanaged<Box>.fromOpaque(arg!).takeRetainedValue().body()
+            return nil
+        }, Unmanaged.passRetained(Box(body)).toOpaque())
+        pthread_detach(tid)
+    }
+}
