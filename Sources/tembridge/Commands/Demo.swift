@@ -25,7 +25,7 @@ struct Demo: ParsableCommand {
             let banner = """
                 tembridge demo: 2 simulated TEM-106 meters on Modbus TCP \(listen) (unit ids 1 and 2).
                 Read temperature.1 (float32 at register 100) of unit 1:
-                    mbpoll -m tcp -p \(port) -a 1 -r 101 -c 2 -t 4:float -1 \(mapping.server.host)
+                    mbpoll -m tcp -p \(port) -a 1 -r 101 -c 1 -t 4:float -B -1 \(mapping.server.host)
                 The register table: tembridge registers --mapping mapping/default.yaml
                 Ctrl-C stops.
                 """
