@@ -1,0 +1,472 @@
+import ModbusServer
+import TEMLink
+import TEMProtocol
+import Yams
+
+/// Walks a mapping document section by section, reading what is valid and reporting what is
+/// not, then runs the checks that span sections (`MappingChecks.swift`). Partly invalid parts
+/// are kept as far as they were read, so one mistake does not hide another.
+struct MappingReader {
+    static let topKeys = ["server", "lines", "meters", "register_sets"]
+    static let serverKeys = ["listen", "max_connections", "idle_timeout", "input_registers", "allow"]
+    static let lineKeys = ["name", "endpoint", "timeout", "retries"]
+    static let meterKeys = ["name", "line", "address", "unit_id", "poll_interval", "stale_after", "registers"]
+    static let entryKeys = ["address", "value", "raw", "type", "order", "scale", "description"]
+    static let rawKeys = ["t2k", "type"]
+    static let valueNames = ValueCatalog.all.map(\.name)
+    /// libmodbus serves with select(), which takes file descriptors below 1024 only.
+    static let maxConnections = 1...1000
+    static let retries = 0...10
+    /// T2K memory is 2 KiB.
+    static let t2kAddresses = 0...0x7FF
+
+    var read: NodeReader
+    /// Register sets and inline lists, in the order read; meters refer to them by index.
+    var lists: [ReadList] = []
+    var setIndex: [String: Int] = [:]
+    /// False when `register_sets` itself is malformed: set references are then not checked.
+    var setsReadable = true
+    /// "Did you mean" is a scan of the whole catalog: done once per unknown name.
+    private var valueHints: [String: String] = [:]
+
+    init(file: String) {
+        read = NodeReader(file: file)
+    }
+
+    /// Every problem, in file order, each once.
+    var problems: [MappingProblem] {
+        var seen = Set<String>()
+        let unique = read.problems.filter { seen.insert($0.description).inserted }
+        return unique.enumerated()
+            .sorted { ($0.element.line, $0.element.column, $0.offset) < ($1.element.line, $1.element.column, $1.offset) }
+            .map(\.element)
+    }
+
+    /// The checked mapping, or nil when there are problems.
+    mutating func readMapping(_ root: Node?) -> Mapping? {
+        guard let root else {
+            read.report("the file is empty (a mapping needs 'lines' and 'meters')", at: .start)
+            return nil
+        }
+        guard let top = read.fields(of: root, allowed: Self.topKeys) else { return nil }
+        var server = ServerConfiguration()
+        if let node = top["server"] { server = readServer(node) }
+        if let node = top["register_sets"] { readRegisterSets(node) }
+        var lines: [ReadLine]?
+        if let node = read.required("lines", in: top) { lines = readLines(node) }
+        var meters: [ReadMeter] = []
+        if let node = read.required("meters", in: top) { meters = readMeters(node, lines: lines) }
+        check(lines: lines, meters: meters)
+        guard read.problems.isEmpty else { return nil }
+        return build(server: server, lines: lines ?? [], meters: meters)
+    }
+
+    // MARK: server
+
+    mutating func readServer(_ node: Node) -> ServerConfiguration {
+        var server = ServerConfiguration()
+        guard let fields = read.fields(of: node, allowed: Self.serverKeys) else { return server }
+        if let node = fields["listen"], let text = read.string(node) {
+            switch Self.parseListen(text) {
+            case let .success((host, port)):
+                server.host = host
+                server.port = port
+            case let .failure(problem):
+                read.report(problem.message, at: node)
+            }
+        }
+        if let node = fields["max_connections"], let value = read.integer(node) {
+            if Self.maxConnections.contains(value) {
+                server.maxConnections = value
+            } else {
+                read.report("max_connections \(value) is out of range 1...1000 (libmodbus needs file descriptors below 1024)",
+                            at: node)
+            }
+        }
+        if let node = fields["idle_timeout"], let value = read.duration(node, what: "idle_timeout") {
+            server.idleTimeout = value
+        }
+        if let node = fields["input_registers"], let value = read.bool(node) {
+            server.inputRegisters = value
+        }
+        if let node = fields["allow"], let items = read.list(node) {
+            if items.isEmpty {
+                read.report("allow: [] would refuse every client (leave 'allow' out to accept all)", at: node)
+            }
+            var networks: [IPv4Network] = []
+            for item in items {
+                guard let text = read.string(item) else { continue }
+                if let network = IPv4Network(text) {
+                    networks.append(network)
+                } else {
+                    read.report("malformed CIDR '\(text)' (write A.B.C.D/N, e.g. 192.168.1.0/24)", at: item)
+                }
+            }
+            server.allow = networks
+        }
+        return server
+    }
+
+    /// `HOST:PORT`, port 0...65535 (0: any free port); `[::1]:1502` for IPv6 hosts.
+    static func parseListen(_ text: String) -> Result<(String, UInt16), ListenError> {
+        let malformed = ListenError(message: "malformed listen address '\(text)' (write HOST:PORT, e.g. 127.0.0.1:1502)")
+        guard let colon = text.lastIndex(of: ":") else { return .failure(malformed) }
+        var host = String(text[..<colon])
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        let portText = text[text.index(after: colon)...]
+        guard !host.isEmpty, !host.contains(where: { $0 == " " || $0 == "/" }), !portText.isEmpty,
+              portText.allSatisfy({ $0.isASCII && $0.isNumber }) else { return .failure(malformed) }
+        guard portText.count <= 5, let port = UInt16(portText) else {
+            return .failure(ListenError(message: "listen port \(portText) is out of range 0...65535"))
+        }
+        return .success((host, port))
+    }
+
+    struct ListenError: Error {
+        var message: String
+    }
+
+    // MARK: lines
+
+    mutating func readLines(_ node: Node) -> [ReadLine]? {
+        guard let items = read.list(node) else { return nil }
+        if items.isEmpty { read.report("no lines (a map needs at least one line)", at: node) }
+        var lines: [ReadLine] = []
+        for item in items {
+            guard let fields = read.fields(of: item, allowed: Self.lineKeys) else { continue }
+            var line = ReadLine()
+            if let node = read.required("name", in: fields), let name = read.string(node) {
+                line.name = name
+                line.namePosition = Position(node)
+            }
+            if let node = read.required("endpoint", in: fields), let text = read.string(node) {
+                do throws(EndpointError) {
+                    line.endpoint = try Endpoint(parsing: text)
+                    line.endpointPosition = Position(node)
+                } catch {
+                    read.report(error.description, at: node)
+                }
+            }
+            // An invalid value is reported and the default kept: the map is not built anyway.
+            if let node = fields["timeout"], let value = read.duration(node, what: "timeout") {
+                line.timeout = value
+            }
+            if let node = fields["retries"], let value = read.integer(node, in: Self.retries, what: "retries") {
+                line.retries = value
+            }
+            lines.append(line)
+        }
+        return lines
+    }
+
+    // MARK: meters
+
+    mutating func readMeters(_ node: Node, lines: [ReadLine]?) -> [ReadMeter] {
+        guard let items = read.list(node) else { return [] }
+        if items.isEmpty { read.report("no meters (a map needs at least one meter)", at: node) }
+        var meters: [ReadMeter] = []
+        for item in items {
+            guard let fields = read.fields(of: item, allowed: Self.meterKeys) else { continue }
+            meters.append(readMeter(fields, lines: lines))
+        }
+        return meters
+    }
+
+    private mutating func readMeter(_ fields: Fields, lines: [ReadLine]?) -> ReadMeter {
+        var meter = ReadMeter(position: Position(fields.node))
+        if let node = read.required("name", in: fields), let name = read.string(node) {
+            meter.name = name
+            meter.namePosition = Position(node)
+        }
+        if let node = fields["line"] {
+            meter.lineNode = node
+            meter.line = read.string(node)
+        } else if let lines, lines.count == 1 {
+            // With one line, `line:` may be left out.
+            meter.line = lines[0].name
+        } else {
+            _ = read.required("line", in: fields)
+        }
+        if let node = read.required("address", in: fields),
+           let address = read.integer(node, in: 0...255, what: "address") {
+            meter.address = UInt8(address)
+            meter.addressPosition = Position(node)
+        }
+        if let node = fields["unit_id"] {
+            meter.unitIDs = readUnitIDs(node)
+        } else if let address = meter.address, let position = meter.addressPosition {
+            // unit_id defaults to the meter's address.
+            meter.unitIDs = [UnitIDUse(id: address, position: position, fromAddress: true)]
+        }
+        if let node = fields["poll_interval"] {
+            meter.pollInterval = read.duration(node, what: "poll_interval")
+        } else {
+            meter.pollInterval = MeterConfig.defaultPollInterval
+        }
+        if let node = fields["stale_after"] {
+            meter.staleAfterNode = node
+            meter.staleAfter = read.duration(node, what: "stale_after")
+        }
+        if let node = read.required("registers", in: fields) {
+            meter.list = readRegisterReference(node)
+        }
+        return meter
+    }
+
+    /// `unit_id: 3` or `unit_id: [3, 4]`. Ids 0...255 are accepted: 0 and 255 are legal on
+    /// Modbus TCP, though unusual (some clients use them for "the gateway itself").
+    private mutating func readUnitIDs(_ node: Node) -> [UnitIDUse] {
+        var items = [node]
+        if case let .sequence(list) = node {
+            items = Array(list)
+            if items.isEmpty {
+                read.report("unit_id: [] names no unit id (give a number or a list of them)", at: node)
+            }
+        }
+        var ids: [UnitIDUse] = []
+        for item in items {
+            guard let id = read.integer(item, in: 0...255, what: "unit id") else { continue }
+            if ids.contains(where: { $0.id == id }) {
+                read.report("unit id \(id) is listed twice", at: item)
+                continue
+            }
+            ids.append(UnitIDUse(id: UInt8(id), position: Position(item), fromAddress: false))
+        }
+        return ids
+    }
+
+    /// `registers: NAME` (a register set) or an inline list; the index into `lists`.
+    private mutating func readRegisterReference(_ node: Node) -> Int? {
+        switch node {
+        case .sequence:
+            return readEntryList(node, setName: nil)
+        case let .scalar(scalar) where !NodeReader.isNull(scalar):
+            let name = scalar.string
+            if let index = setIndex[name] { return index }
+            if setsReadable {
+                let hint = setIndex.isEmpty
+                    ? " (the file has no register_sets)" : Suggestion.hint(for: name, in: setIndex.keys.sorted())
+                read.report("unknown register set '\(name)'\(hint)", at: node)
+            }
+            return nil
+        default:
+            read.report("expected a register set name or a list of entries, got \(NodeReader.describe(node))", at: node)
+            return nil
+        }
+    }
+
+    // MARK: register sets and entries
+
+    mutating func readRegisterSets(_ node: Node) {
+        guard case let .mapping(sets) = node else {
+            read.report("expected a mapping of register set names to lists, got \(NodeReader.describe(node))", at: node)
+            setsReadable = false
+            return
+        }
+        for (keyNode, value) in sets {
+            guard case let .scalar(key) = keyNode, !NodeReader.isNull(key) else {
+                read.report("expected a register set name, got \(NodeReader.describe(keyNode))", at: keyNode)
+                continue
+            }
+            if let index = readEntryList(value, setName: key.string) { setIndex[key.string] = index }
+        }
+    }
+
+    /// Reads a list of entries into `lists`; nil (reported) when the node is not a list.
+    private mutating func readEntryList(_ node: Node, setName: String?) -> Int? {
+        guard let items = read.list(node) else { return nil }
+        if items.isEmpty {
+            read.report(setName.map { "register set '\($0)' is empty" } ?? "the register list is empty", at: node)
+        }
+        var list = ReadList(setName: setName, position: Position(node))
+        list.entries.reserveCapacity(items.count)
+        for item in items { list.entries.append(readEntry(item)) }
+        lists.append(list)
+        return lists.count - 1
+    }
+
+    private mutating func readEntry(_ node: Node) -> ReadEntry {
+        let position = Position(node)
+        var result = ReadEntry(position: position, label: "the entry at \(position.line):\(position.column)")
+        guard let fields = read.fields(of: node, allowed: Self.entryKeys) else { return result }
+        let problemsBefore = read.problems.count
+
+        let addressNode = read.required("address", in: fields)
+        let address = addressNode.flatMap { read.integer($0, in: 0...65535, what: "address") }
+
+        var type: RegisterType? = .float32
+        if let node = fields["type"] {
+            type = read.string(node).flatMap { name in
+                if let type = RegisterType(rawValue: name.lowercased()) { return type }
+                let hint = Suggestion.hint(for: name, in: RegisterType.allCases.map(\.rawValue))
+                read.report("unknown type '\(name)'\(hint)", at: node)
+                return nil
+            }
+        }
+        var order: WordOrder? = .ABCD
+        if let node = fields["order"] {
+            order = read.string(node).flatMap { name in
+                if let order = WordOrder(rawValue: name.uppercased()) { return order }
+                let hint = Suggestion.hint(for: name, in: WordOrder.allCases.map(\.rawValue))
+                read.report("unknown order '\(name)'\(hint)", at: node)
+                return nil
+            }
+        }
+
+        var source: RegisterEntry.Source?
+        switch (fields["value"], fields["raw"]) {
+        case (nil, nil):
+            read.report("missing 'value' or 'raw' (an entry needs one of them)", at: node)
+        case (.some, .some):
+            read.report("give either 'value' or 'raw', not both", at: node)
+            if let value = fields["value"], case let .scalar(scalar) = value { result.label = scalar.string }
+        case let (value?, nil):
+            if let name = read.string(value) {
+                result.label = name
+                if let definition = ValueCatalog.definition(named: name) {
+                    source = .value(definition)
+                } else {
+                    read.report("unknown value '\(name)'\(valueHint(name))", at: value)
+                }
+            }
+        case let (nil, raw?):
+            source = readRaw(raw)
+            if case let .raw(t2k, fieldType)? = source { result.label = "raw \(hex(Int(t2k))) \(fieldType.rawValue)" }
+        }
+
+        var scale: Double?
+        if let node = fields["scale"], let value = read.number(node), let type {
+            if !type.isInteger {
+                read.report("scale applies to integer types, not \(type.rawValue)", at: node)
+            } else if value == 0 {
+                read.report("scale must not be 0", at: node)
+            } else {
+                scale = value
+            }
+        }
+        var description: String?
+        if let node = fields["description"] { description = read.string(node) }
+
+        if let address, let type, let addressNode {
+            let last = address + type.registerCount - 1
+            if last > 65535 {
+                read.report("register \(address)..\(last) runs past 65535", at: addressNode)
+            } else {
+                result.range = address...last
+            }
+        }
+        if read.problems.count == problemsBefore, let address, let type, let order, let source {
+            result.entry = RegisterEntry(address: UInt16(address), source: source, type: type, order: order,
+                                         scale: scale, description: description)
+        }
+        return result
+    }
+
+    private mutating func readRaw(_ node: Node) -> RegisterEntry.Source? {
+        guard let fields = read.fields(of: node, allowed: Self.rawKeys) else { return nil }
+        let t2kNode = read.required("t2k", in: fields)
+        var t2k = t2kNode.flatMap { read.integer($0) }
+        if let value = t2k, let t2kNode, !Self.t2kAddresses.contains(value) {
+            read.report("t2k address \(hex(value)) is out of range 0x0000...0x07FF", at: t2kNode)
+            t2k = nil
+        }
+        var type: FieldType?
+        if let node = read.required("type", in: fields), let name = read.string(node) {
+            type = FieldType(rawValue: name.lowercased())
+            if type == nil {
+                let hint = Suggestion.hint(for: name, in: FieldType.allCases.map(\.rawValue))
+                read.report("unknown raw type '\(name)'\(hint)", at: node)
+            }
+        }
+        guard let t2k, let type, let t2kNode else { return nil }
+        let last = t2k + type.size - 1
+        guard last <= Self.t2kAddresses.upperBound else {
+            read.report("raw \(type.rawValue) at \(hex(t2k)) runs past 0x07FF, the end of T2K memory", at: t2kNode)
+            return nil
+        }
+        return .raw(t2k: UInt16(t2k), type: type)
+    }
+
+    private mutating func valueHint(_ name: String) -> String {
+        if let hint = valueHints[name] { return hint }
+        let hint = Suggestion.hint(for: name, in: Self.valueNames)
+        valueHints[name] = hint
+        return hint
+    }
+
+    // MARK: build
+
+    private func build(server: ServerConfiguration, lines: [ReadLine], meters: [ReadMeter]) -> Mapping? {
+        var built = Mapping(server: server, lines: [], meters: [])
+        for line in lines {
+            guard let name = line.name, let endpoint = line.endpoint else { return nil }
+            built.lines.append(LineConfig(name: name, endpoint: endpoint, timeout: line.timeout, retries: line.retries))
+        }
+        for meter in meters {
+            guard let name = meter.name, let line = meter.line, let address = meter.address,
+                  let list = meter.list else { return nil }
+            guard let pollInterval = meter.pollInterval else { return nil }
+            built.meters.append(MeterConfig(
+                name: name, line: line, address: address, unitIDs: meter.unitIDs.map(\.id),
+                pollInterval: pollInterval, staleAfter: meter.staleAfter,
+                registers: lists[list].entries.compactMap(\.entry)))
+        }
+        return built
+    }
+}
+
+// MARK: - What the reader keeps of each part
+
+/// A line as read: name and endpoint nil when missing or invalid.
+struct ReadLine {
+    var name: String?
+    var namePosition = Position.start
+    var endpoint: Endpoint?
+    var endpointPosition = Position.start
+    var timeout = LineConfig.defaultTimeout
+    var retries = LineConfig.defaultRetries
+}
+
+/// One unit id of a meter and where it was written (the address, when it defaults to it).
+struct UnitIDUse {
+    var id: UInt8
+    var position: Position
+    var fromAddress: Bool
+}
+
+/// A meter as read: each part nil when missing or invalid.
+struct ReadMeter {
+    var position: Position
+    var name: String?
+    var namePosition = Position.start
+    var line: String?
+    var lineNode: Node?
+    var address: UInt8?
+    var addressPosition: Position?
+    var unitIDs: [UnitIDUse] = []
+    /// The default when not given, nil when invalid.
+    var pollInterval: Duration?
+    /// Nil when not given (the default follows `pollInterval`) or invalid.
+    var staleAfter: Duration?
+    var staleAfterNode: Node?
+    /// Index into `MappingReader.lists`.
+    var list: Int?
+}
+
+/// A register entry as read, with what the overlap check needs even when it has problems.
+struct ReadEntry {
+    var position: Position
+    /// How messages name the entry: the value name as written, `raw 0x0200 f32`, or its position.
+    var label: String
+    /// The registers it occupies, when its address and type are valid.
+    var range: ClosedRange<Int>?
+    /// Nil when the entry has a problem.
+    var entry: RegisterEntry?
+}
+
+/// A register set or a meter's inline list.
+struct ReadList {
+    var setName: String?
+    var position: Position
+    var entries: [ReadEntry] = []
+}
