@@ -1,0 +1,91 @@
+import Foundation
+import Testing
+
+/// The meter commands of the real binary: identify, read, archive, simulate; and bad input.
+@Suite struct CommandEndToEndTests {
+    @Test func identifyAndReadOverAPseudoTerminal() throws {
+        let sim = try Background(["simulate", "--pty", "--frozen", "--seed", "3"])
+        defer { sim.stop() }
+        let endpoint = try sim.wait(for: #"on (serial://\S+)"#)
+        let identify = try tembridge(["identify", endpoint])
+        #expect(identify.status == 0, "\(identify.stderr)")
+        #expect(identify.stdout.contains("ТЕМС106"))
+        let read = try tembridge(["read", endpoint, "--address", "2", "--format", "json"])
+        #expect(read.status == 0, "\(read.stderr)")
+        let json = try JSONSerialization.jsonObject(with: Data(read.stdout.utf8)) as! [String: Any]
+        #expect(json["address"] as? Int == 2)
+        let values = json["values"] as! [String: Any]
+        #expect(values["network_address"] as? Double == 2)
+        #expect(values["clock.year"] as? Double == 2024)
+        // The same meter read in-process gives the same values.
+        let same = try tembridge(["read", "sim://?frozen=1&seed=3", "--address", "2", "--format", "json"])
+        #expect(same.stdout == read.stdout)
+    }
+
+    @Test func traceShowsEveryFrameInHex() throws {
+        let out = try tembridge(["identify", "sim://?seed=4", "--trace"])
+        #expect(out.stderr.contains("-> sim://?seed=4 55 01 FE 00 00 00 AB"))   // PROTOCOL-NOTES test vector
+        #expect(out.stderr.contains("<- sim://?seed=4 AA 01 FE 00 00 07 D2 C5 CC D1 31 30 36"))
+    }
+
+    @Test(arguments: [
+        (["read", "tcp//nowhere"], "invalid endpoint"),
+        (["read", "tcp://127.0.0.1:1"], "tcp://127.0.0.1:1"),
+        (["read", "tcp://no-such-host.invalid:4001"], "no-such-host.invalid"),
+        (["read", "serial:///dev/ttyNOPE0"], "/dev/ttyNOPE0"),
+        (["read", "serial:///dev/ttyUSB0?baud=1200"], "unsupported baud rate 1200"),
+        (["read", "sim://", "--address", "256"], "address 256 is out of range"),
+        (["read", "sim://?fault=silent", "--timeout", "200ms", "--retries", "1"], "no reply"),
+        (["identify", "sim://", "--address", "9", "--timeout", "200ms", "--retries", "2"], "meter 9"),
+        (["check", "--mapping", "/nonexistent/map.yaml"], "/nonexistent/map.yaml"),
+    ])
+    func badInputIsOneLineAndNonZeroExit(arguments: [String], mentions: String) throws {
+        let out = try tembridge(arguments)
+        #expect(out.status != 0)
+        // `check` prints its problems on stdout (they are its output); the others on stderr.
+        let text = arguments[0] == "check" ? out.stdout : out.stderr
+        #expect(text.split(separator: "\n").count == 1, "\(text)")
+        #expect(text.contains(mentions), "\(text)")
+        #expect(!out.stderr.contains("Fatal error") && !out.stderr.contains("Stack"))
+        // Bounded: timeout × (retries + 1) plus a second at most (1 s × 3 + 1 by default).
+        #expect(out.seconds < 4.5, "took \(out.seconds)s")
+    }
+
+    @Test func archiveEachKindInBothFormats() throws {
+        for kind in ["hourly", "daily", "monthly"] {
+            let csv = try tembridge(["archive", "sim://?frozen=1&seed=8", "--kind", kind, "--last", "2"])
+            #expect(csv.status == 0, "\(csv.stderr)")
+            let rows = csv.stdout.split(separator: "\n")
+            #expect(rows.count == 3, "\(kind): \(csv.stdout)")
+            #expect(rows[0].hasPrefix("time,period,energy.1,"))
+            let json = try tembridge(["archive", "sim://?frozen=1&seed=8", "--kind", kind, "--last", "2", "--format", "json"])
+            let records = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as! [[String: Any]]
+            #expect(records.count == 2)
+            let times = records.map { $0["time"] as! String }
+            #expect(times == times.sorted(), "oldest first")
+            #expect((records[0]["values"] as! [String: Any])["energy.1"] is Double)
+        }
+    }
+
+    @Test func archiveFromToSelectsThePeriods() throws {
+        // The frozen simulator starts 2024-03-01T10:30 with 48 hours of history.
+        let out = try tembridge(["archive", "sim://?frozen=1&seed=9", "--kind", "hourly",
+                                 "--from", "2024-03-01T05:00", "--to", "2024-03-01T07:00", "--format", "json"])
+        #expect(out.status == 0, "\(out.stderr)")
+        let records = try JSONSerialization.jsonObject(with: Data(out.stdout.utf8)) as! [[String: Any]]
+        #expect(records.map { $0["period"] as! String }
+                == ["2024-03-01T05:00:00", "2024-03-01T06:00:00", "2024-03-01T07:00:00"])
+        let day = try tembridge(["archive", "sim://?frozen=1&seed=9", "--kind", "hourly", "--from", "2024-02-29",
+                                 "--to", "2024-02-29"])
+        #expect(day.stdout.split(separator: "\n").count == 1 + 24)
+    }
+
+    @Test func archiveOverTCPFromTheSimulator() throws {
+        let sim = try Background(["simulate", "--listen", "127.0.0.1:0", "--frozen", "--seed", "10", "--history", "30"])
+        defer { sim.stop() }
+        let port = try sim.wait(for: #"on tcp://127\.0\.0\.1:(\d+)"#)
+        let out = try tembridge(["archive", "tcp://127.0.0.1:\(port)", "--kind", "hourly"])
+        #expect(out.status == 0, "\(out.stderr)")
+        #expect(out.stdout.split(separator: "\n").count == 1 + 30)
+    }
+}
