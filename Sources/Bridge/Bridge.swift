@@ -9,7 +9,7 @@ import TEMProtocol
 /// meter's snapshot and health into register images. `reload` swaps a new mapping in.
 public final class Bridge: Sendable {
     private let server: ModbusTCPServer
-    private let store = RegisterStore()
+    let store = RegisterStore()
     private let log: Log
     private let openLink: @Sendable (Endpoint) throws(LinkError) -> any Link
     private let startedAt = MonotonicClock.now()
