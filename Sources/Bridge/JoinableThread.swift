@@ -1,14 +1,14 @@
 import Glibc
 
-/// A POSIX thread running one long loop (a line's poller, the server, the renderer), joined
-/// when its owner stops it.
-final class JoinableThread: Sendable {
+/// A POSIX thread running one long loop (a line's poller, the server, the renderer, a
+/// command's stdin reader), joined when its owner stops it.
+public final class JoinableThread: Sendable {
     private let thread: pthread_t
 
-    init(_ body: @escaping @Sendable () -> Void) {
+    public init(_ body: @escaping @Sendable () -> Void) {
         final class Box: Sendable {
             let body: @Sendable () -> Void
-            init(_ body: @escaping @Sendable () -> Void) { self.body = body }
+            public init(_ body: @escaping @Sendable () -> Void) { self.body = body }
         }
         var thread = pthread_t()
         let rc = pthread_create(&thread, nil, { raw in
@@ -20,5 +20,5 @@ final class JoinableThread: Sendable {
     }
 
     /// Waits for the loop to return; call once, after telling it to stop.
-    func join() { pthread_join(thread, nil) }
+    public func join() { pthread_join(thread, nil) }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Bridge
 import Glibc
 import TEMSimulator
 
@@ -82,7 +83,8 @@ struct Simulate: ParsableCommand {
                 stop = server.stop
             }
             fflush(nil)
-            Thread.detach {
+            // Control commands arrive on stdin; the thread ends with the process.
+            _ = JoinableThread {
                 while let command = readLine() {
                     guard !command.isEmpty else { continue }
                     print(line.apply(command: command))
@@ -93,18 +95,5 @@ struct Simulate: ParsableCommand {
             sigwait(&signals, &received)
             stop()
         }
-    }
-}
-
-/// A detached POSIX thread for a background loop.
-enum Thread {
-    static func detach(_ body: @escaping @Sendable () -> Void) {
-        final class Box { let body: @Sendable () -> Void; init(_ b: @escaping @Sendable () -> Void) { body = b } }
-        var tid = pthread_t()
-        pthread_create(&tid, nil, { arg in
-            Unmanaged<Box>.fromOpaque(arg!).takeRetainedValue().body()
-            return nil
-        }, Unmanaged.passRetained(Box(body)).toOpaque())
-        pthread_detach(tid)
     }
 }
