@@ -10,7 +10,8 @@ struct Connection {
 
     /// Serves requests until the client disconnects, sends nothing for the idle timeout, stalls
     /// inside a frame for the byte timeout, does not take a response for the idle timeout, sends
-    /// something that cannot be framed, or the socket is shut down. Never closes the socket.
+    /// something that cannot be framed or a function code of 0x80 or more, or the socket is shut
+    /// down. Never closes the socket.
     func serve() {
         guard let context = try? ModbusContext(socket: socket) else { return }
         // Responses leave at once instead of waiting for the client's ACK of the previous one.
@@ -30,6 +31,9 @@ struct Connection {
                 let length = try context.receive(into: buffer)
                 guard length > Request.mbapLength else { continue }  // libmodbus always frames the function code
                 let request = Request(buffer, count: length)
+                // 0x80...0xFF mark exception responses: libmodbus would answer "function + 0x80",
+                // which wraps to a normal-looking response for function 0x00...0x7F.
+                guard request.function < 0x80 else { return }
                 // One snapshot per response: the image is fetched once, here.
                 let served = cache.image(for: request.unitID, in: store)
                 let answer = Answer(

@@ -16,6 +16,10 @@ final class ModbusContext {
         self.context = context
         try check(modbus_set_socket(context, socket), "set the socket of a libmodbus context")
         try check(modbus_set_byte_timeout(context, 0, 500_000), "set the byte timeout")
+        // Before exception 03 (a bad quantity) libmodbus sleeps the response timeout (0.5 s) to
+        // clear an RTU line; on TCP that only delays the answer past a default client's own 0.5 s
+        // timeout. 1 µs is the least it accepts.
+        try check(modbus_set_response_timeout(context, 0, 1), "set the response timeout")
     }
 
     deinit { modbus_free(context) }
