@@ -35,3 +35,26 @@ test: deps
 
 clean:
 	rm -rf .build
+
+# libFuzzer targets (Tests/Fuzz, docs/RELIABILITY.md): ASan + LeakSanitizer, seeds in
+# Tests/Fuzz/corpus, new finds in fuzz-out/. `make fuzz FUZZ_SECONDS=600` for a longer run.
+FUZZ_SECONDS ?= 60
+.PHONY: fuzz-smoke
+
+fuzz: deps
+	Tests/Fuzz/build.sh
+	Tests/Fuzz/run.sh $(FUZZ_SECONDS)
+
+# About 10 s per target: the pass `make test` runs.
+fuzz-smoke: deps
+	Tests/Fuzz/build.sh
+	Tests/Fuzz/run.sh 10
+
+# Benchmarks (Tests/Bench, docs/BENCHMARKS.md): tembridge against libmodbus's own example server,
+# line efficiency, footprint. Release build in its own scratch dir; about 2 minutes after the build.
+# BENCH_ROUNDS=5 BENCH_SECONDS=2 are the throughput rounds (servers measured alternately).
+BENCH_SCRATCH ?= .build-bench
+bench: deps
+	$(SWIFT) build -c release --scratch-path $(BENCH_SCRATCH)
+	BENCH_ROUNDS=$${BENCH_ROUNDS:-5} BENCH_SECONDS=$${BENCH_SECONDS:-2} \
+	  bash Tests/Bench/run.sh $(BENCH_SCRATCH)/release/tembridge $(BENCH_SCRATCH)/bench

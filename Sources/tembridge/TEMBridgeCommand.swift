@@ -12,6 +12,6 @@ struct TEMBridgeCommand: ParsableCommand {
             mapping file.
             """,
         subcommands: [Demo.self, Serve.self, Check.self, Registers.self, Identify.self, Read.self,
-                      Archive.self, Simulate.self]
+                      Archive.self, Simulate.self, BenchLine.self]
     )
 }

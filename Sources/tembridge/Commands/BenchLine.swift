@@ -1,0 +1,189 @@
+import ArgumentParser
+import Bridge
+import Glibc
+import Mapping
+import Synchronization
+import TEMLink
+import TEMProtocol
+
+/// `tembridge bench-line` (hidden; used by `make bench`, see Tests/Bench/ and docs/BENCHMARKS.md).
+///
+/// Runs the real `Poller` of every `sim://` line of a mapping, with the simulator emulating the
+/// wire at `--line-speed` baud, the meters polled back to back, and a link wrapper counting
+/// the bytes each poll puts on the wire. Prints, one fact per line, for a script to judge:
+///
+///     line NAME BAUD METERS
+///     needed METER FIRST LAST          one per atomic T2K byte range the meter's map needs
+///     plan METER READS WIREBYTES       what the planner chose (for information only)
+///     poll METER CYCLE EXCHANGES SENT RECEIVED NANOSECONDS
+///     cycle LINE CYCLE EXCHANGES SENT RECEIVED NANOSECONDS   every meter polled once
+///
+/// The lower bound is not computed here: the bench computes it on its own from `needed`.
+struct BenchLine: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench-line",
+        abstract: "Measure the bytes and time of poll cycles over an emulated line (for make bench).",
+        shouldDisplay: false)
+
+    @Option(help: "The mapping file (YAML); its sim:// lines are measured, others skipped.")
+    var mapping: String
+
+    @Option(help: "Baud rate the simulator emulates.")
+    var lineSpeed: Int = 9600
+
+    @Option(help: "Poll cycles to measure per line (the first one includes archive record reads).")
+    var cycles: Int = 4
+
+    func run() throws {
+        try reportingFailures {
+            let loaded = try loadMapping(mapping)
+            guard lineSpeed > 0, cycles > 0 else { throw Failure("--line-speed and --cycles must be > 0") }
+            for line in loaded.lines {
+                guard case var .simulator(query) = line.endpoint else {
+                    print("skip \(line.name) not-a-sim-line")
+                    continue
+                }
+                query["line_speed"] = String(lineSpeed)
+                var emulated = line
+                emulated.endpoint = .simulator(options: query)
+                let configs = loaded.meters(onLine: line.name).map { config -> MeterConfig in
+                    var c = config
+                    c.pollInterval = .milliseconds(1)  // back to back: a cycle is pure line time
+                    c.staleAfter = .seconds(3600)
+                    return c
+                }
+                guard !configs.isEmpty else { continue }
+                try measure(line: emulated, meters: configs.map(MeterRuntime.init))
+            }
+        }
+    }
+
+    private func measure(line: LineConfig, meters: [MeterRuntime]) throws {
+        print("line \(line.name) \(lineSpeed) \(meters.count)")
+        for meter in meters {
+            let name = meter.config.name
+            for range in Self.neededRanges(meter.config) {
+                print("needed \(name) \(range.lowerBound) \(range.upperBound)")
+            }
+            print("plan \(name) \(meter.plan.reads.count) \(meter.plan.wireBytes)")
+        }
+        fflush(nil)
+
+        let counters = Counters()
+        let polls = Mutex<[(meter: String, counts: Counts)]>([])
+        let wanted = cycles * meters.count
+        let done = Atomic<Bool>(false)
+        let poller = Poller(
+            line: line, meters: meters, log: Log { _ in },
+            openLink: { endpoint throws(LinkError) in CountingLink(try openAnyLink(endpoint), counters) },
+            published: { meter in
+                let counts = counters.take()
+                let total = polls.withLock { list in
+                    list.append((meter.config.name, counts))
+                    return list.count
+                }
+                if total >= wanted { done.store(true, ordering: .releasing) }
+            })
+        poller.start()
+        let limit = monotonicNow() + UInt64(cycles) * 120_000_000_000
+        while !done.load(ordering: .acquiring), monotonicNow() < limit { usleep(2_000) }
+        poller.stop()
+
+        let list = polls.withLock { $0 }
+        guard list.count >= wanted else { throw Failure("line \(line.name): only \(list.count) of \(wanted) polls in time") }
+        for (i, poll) in list.prefix(wanted).enumerated() {
+            let c = poll.counts
+            print("poll \(poll.meter) \(i / meters.count) \(c.exchanges) \(c.sent) \(c.received) \(c.nanoseconds)")
+        }
+        for cycle in 0..<cycles {
+            let part = list[(cycle * meters.count)..<((cycle + 1) * meters.count)].map(\.counts)
+            let first = part.map(\.start).min()!, last = part.map(\.end).max()!
+            print("cycle \(line.name) \(cycle) \(part.map(\.exchanges).reduce(0, +)) \(part.map(\.sent).reduce(0, +)) "
+                + "\(part.map(\.received).reduce(0, +)) \(last - first)")
+        }
+        fflush(nil)
+    }
+
+    /// The atomic T2K byte ranges a meter's map needs (each must come from one reply), as the
+    /// bridge derives them: every value's ranges, raw entries, and the archive pointers when
+    /// an archive value is mapped.
+    static func neededRanges(_ config: MeterConfig) -> [ClosedRange<UInt16>] {
+        var ranges: [ClosedRange<UInt16>] = []
+        var archive = false
+        for entry in config.registers {
+            switch entry.source {
+            case let .value(definition):
+                ranges += definition.t2kRanges
+                if case .archive = definition.source { archive = true }
+            case let .raw(t2k, type):
+                ranges.append(t2k...(t2k + UInt16(type.size) - 1))
+            }
+        }
+        if archive { ranges += ArchivePointers.t2kRanges }
+        return Set(ranges).sorted { ($0.lowerBound, $0.upperBound) < ($1.lowerBound, $1.upperBound) }
+    }
+}
+
+private func monotonicNow() -> UInt64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+}
+
+/// What one poll put on the line: from its first request byte to the snapshot being published.
+private struct Counts: Sendable {
+    var exchanges = 0, sent = 0, received = 0
+    var start: UInt64 = 0, end: UInt64 = 0
+    var nanoseconds: UInt64 { end &- start }
+}
+
+private final class Counters: Sendable {
+    private let state = Mutex(Counts())
+
+    func wrote(_ count: Int) {
+        let now = monotonicNow()
+        state.withLock {
+            if $0.exchanges == 0 { $0.start = now }
+            $0.exchanges += 1
+            $0.sent += count
+        }
+    }
+
+    func read(_ count: Int) { state.withLock { $0.received += count } }
+
+    /// The counts since the last call, ending now.
+    func take() -> Counts {
+        let now = monotonicNow()
+        return state.withLock { c in
+            var out = c
+            out.end = now
+            c = Counts()
+            return out
+        }
+    }
+}
+
+/// A link that counts the bytes written and read through it (one write = one request frame).
+private final class CountingLink: Link {
+    private let inner: any Link
+    private let counters: Counters
+
+    init(_ inner: any Link, _ counters: Counters) {
+        self.inner = inner
+        self.counters = counters
+    }
+
+    var endpoint: Endpoint { inner.endpoint }
+    func open(timeout: Duration) throws(LinkError) { try inner.open(timeout: timeout) }
+    func discardInput() throws(LinkError) { try inner.discardInput() }
+    func write(_ bytes: [UInt8]) throws(LinkError) {
+        counters.wrote(bytes.count)
+        try inner.write(bytes)
+    }
+    func read(timeout: Duration) throws(LinkError) -> [UInt8] {
+        let bytes = try inner.read(timeout: timeout)
+        counters.read(bytes.count)
+        return bytes
+    }
+    func close() { inner.close() }
+}
