@@ -58,3 +58,8 @@ bench: deps
 	$(SWIFT) build -c release --scratch-path $(BENCH_SCRATCH)
 	BENCH_ROUNDS=$${BENCH_ROUNDS:-5} BENCH_SECONDS=$${BENCH_SECONDS:-2} \
 	  bash Tests/Bench/run.sh $(BENCH_SCRATCH)/release/tembridge $(BENCH_SCRATCH)/bench
+
+# Soak (Tests/Soak, docs/RELIABILITY.md): 8 busy clients on quickly rolling integrators for
+# SOAK_SECONDS (default 600): no torn integrator, no failed read, flat memory. CI runs 60 s.
+soak: build
+	SOAK_SECONDS=$${SOAK_SECONDS:-600} TEMBRIDGE_BIN=$(BIN) sh Tests/Soak/soak.sh

@@ -26,7 +26,9 @@ public struct ExchangeSettings: Sendable, Hashable {
 /// reply. A timeout, an invalid reply or a link error fails the attempt; up to
 /// `settings.retries` more follow. After a failed attempt the client drains the line briefly
 /// (a late reply must not be taken for the next request's), and a link error closes the link
-/// so that the next attempt reopens it. A failing exchange takes at most about
+/// so that the next attempt reopens it. After a timeout or stall the next exchange (not a retry
+/// of the same request) starts on a reopened link: a reply later than the drain stays on the old
+/// connection instead of answering a different request. A failing exchange takes at most about
 /// `timeout × (retries + 1)`.
 ///
 /// Not thread-safe: one user at a time, like its link.
@@ -40,6 +42,10 @@ public final class MeterClient {
     /// Counters since creation, for benchmarks: exchanges performed, retries made, and bytes
     /// written and read (noise and echo included).
     public private(set) var statistics = (exchanges: 0, retries: 0, bytesSent: 0, bytesReceived: 0)
+
+    /// An attempt timed out or stalled since the link was last opened: the meter may still send
+    /// that reply.
+    private var lateReplyPossible = false
 
     /// How long the line must stay quiet after a failed attempt before the next one, and the
     /// most time draining may take: a stray reply is over well within it at 9600 baud.
@@ -56,6 +62,14 @@ public final class MeterClient {
     /// (`command.replyLength` of them). Throws the last attempt's failure.
     public func perform(_ command: Command, address: UInt8) throws(ExchangeError) -> [UInt8] {
         statistics.exchanges += 1
+        // A reply is tagged only by address, command and length: a late reply to an earlier
+        // request that timed out would pass for the answer to this one if it is of the same size
+        // (another T2K address: wrong values). Reconnect first: a TCP converter's new connection
+        // does not carry the old one's late bytes (a serial port is reopened and flushed).
+        if lateReplyPossible {
+            link.close()
+            lateReplyPossible = false
+        }
         let parser = ReplyParser(command: command, address: address)
         var attempts = 0
         while true {
@@ -67,7 +81,17 @@ public final class MeterClient {
                 reason = error
             }
             trace?.note("meter \(address): \(command): attempt \(attempts) failed: \(reason)", on: link.endpoint)
-            if case .link = reason { link.close() } else { drain() }
+            switch reason {
+            case .link:
+                link.close()
+            case .timeout, .stalled:
+                // The meter may still answer, later than the timeout. A retry sends the same
+                // request, so that late reply is as good an answer; see `perform`'s start.
+                drain()
+                lateReplyPossible = true
+            case .reply:
+                drain()
+            }
             guard attempts <= settings.retries else {
                 throw ExchangeError(address: address, command: command, endpoint: link.endpoint,
                                     attempts: attempts, reason: reason)

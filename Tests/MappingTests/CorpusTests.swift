@@ -34,4 +34,47 @@ import Testing
             #expect(actual == expected)
         }
     }
+
+    /// A huge bad file, generated here rather than committed: 20 000 register entries (about
+    /// 1.7 MB), the first and the last of them wrong. Every problem is reported, first and last
+    /// at their exact line and column.
+    @Test func hugeFileReportsItsFirstAndLastProblem() {
+        let count = 20_000
+        var yaml = "lines: [{ name: sim, endpoint: \"sim://\" }]\nmeters: [{ name: m, line: sim, address: 1, registers: big }]\n"
+            + "register_sets:\n  big:\n"
+        for i in 0..<count {
+            let type = i == 0 ? "uint17" : "uint16"
+            let value = i == count - 1 ? "temprature.1" : "temperature.1"
+            yaml += "    - { address: \(i), value: \(value), type: \(type), scale: 10, description: \"entry \(i)\" }\n"
+        }
+        #expect(yaml.utf8.count > 1_500_000)
+        let problems = Self.problems(yaml)
+        #expect(problems.count == 2)
+        #expect(problems.first == "huge.yaml:5:49: unknown type 'uint17' (did you mean 'uint16'?)")
+        #expect(problems.last == "huge.yaml:\(4 + count):32: unknown value 'temprature.1' (did you mean 'temperature.1'?)")
+    }
+
+    /// The same size with a YAML syntax error on its very last line (a tab in the indentation):
+    /// one problem, at that line.
+    @Test func hugeFileWithASyntaxErrorAtTheEnd() {
+        let count = 20_000
+        var yaml = "lines: [{ name: sim, endpoint: \"sim://\" }]\nmeters: [{ name: m, line: sim, address: 1, registers: big }]\n"
+            + "register_sets:\n  big:\n"
+        for i in 0..<count {
+            yaml += "    - { address: \(i), value: temperature.1, type: uint16, scale: 10 }\n"
+        }
+        yaml += "\t- { address: \(count), value: temperature.1 }\n"
+        let problems = Self.problems(yaml)
+        #expect(problems.count == 1)
+        #expect(problems.first?.hasPrefix("huge.yaml:\(5 + count):1: YAML syntax error: ") == true, "\(problems)")
+    }
+
+    static func problems(_ yaml: String) -> [String] {
+        do {
+            _ = try MappingParser.parse(yaml: yaml, file: "huge.yaml")
+            return []
+        } catch {
+            return error.problems.map(\.description)
+        }
+    }
 }
