@@ -9,7 +9,7 @@ BIN         = .build/$(CONFIG)/tembridge
 APT_PKGS    = libmodbus-dev mbpoll pkg-config
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build demo test check-format bench fuzz soak clean
+.PHONY: all deps build demo test bench fuzz fuzz-smoke soak clean
 
 all: build
 
@@ -29,9 +29,13 @@ build: deps
 demo: build
 	$(BIN) demo
 
+# Unit and end-to-end tests, then the format check, a 10 s fuzz pass per target and a 60 s soak.
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+	$(SWIFT) format lint --strict --recursive --parallel Sources Tests
+	$(MAKE) fuzz-smoke
+	SOAK_SECONDS=60 TEMBRIDGE_BIN=$(BIN) sh Tests/Soak/soak.sh
 
 clean:
 	rm -rf .build
@@ -39,7 +43,6 @@ clean:
 # libFuzzer targets (Tests/Fuzz, docs/RELIABILITY.md): ASan + LeakSanitizer, seeds in
 # Tests/Fuzz/corpus, new finds in fuzz-out/. `make fuzz FUZZ_SECONDS=600` for a longer run.
 FUZZ_SECONDS ?= 60
-.PHONY: fuzz-smoke
 
 fuzz: deps
 	Tests/Fuzz/build.sh
