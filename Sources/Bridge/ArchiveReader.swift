@@ -62,7 +62,8 @@ extension ArchiveReader {
         let stamp = try client.readFlash(address: address, at: area.address(ofRecord: after), length: 4)
         if stamp.allSatisfy({ $0 == 0xFF }) {
             let newestStamp = try client.readFlash(address: address, at: area.address(ofRecord: newest), length: 4)
-            return newestStamp.allSatisfy({ $0 == 0xFF }) ? ArchiveHistory(area: area, oldest: 0, count: 0)
+            return newestStamp.allSatisfy({ $0 == 0xFF })
+                ? ArchiveHistory(area: area, oldest: 0, count: 0)
                 : ArchiveHistory(area: area, oldest: 0, count: newest + 1)
         }
         return ArchiveHistory(area: area, oldest: after, count: area.records)

@@ -25,8 +25,10 @@ public final class Bridge: Sendable {
     private let tickerStop = Atomic<Bool>(false)
 
     /// Binds the server's port (so errors come before anything starts) without polling yet.
-    public init(mapping: Mapping, log: Log = .standardError,
-                openLink: @escaping @Sendable (Endpoint) throws(LinkError) -> any Link) throws(ModbusServerError) {
+    public init(
+        mapping: Mapping, log: Log = .standardError,
+        openLink: @escaping @Sendable (Endpoint) throws(LinkError) -> any Link
+    ) throws(ModbusServerError) {
         self.log = log
         self.openLink = openLink
         server = try ModbusTCPServer(configuration: mapping.server, store: store)
@@ -70,7 +72,9 @@ public final class Bridge: Sendable {
         tickerStop.store(true, ordering: .relaxed)
         running.withLock { $0.pollers }.forEach { $0.stop() }
         server.stop()
-        threads.withLock { t in defer { t = [] }; return t }.forEach { $0.join() }
+        threads.withLock { t in
+            defer { t = [] }; return t
+        }.forEach { $0.join() }
     }
 
     private func endpoint(of meter: MeterRuntime, in mapping: Mapping) -> Endpoint? {

@@ -11,10 +11,12 @@ public final class JoinableThread: Sendable {
             public init(_ body: @escaping @Sendable () -> Void) { self.body = body }
         }
         var thread = pthread_t()
-        let rc = pthread_create(&thread, nil, { raw in
-            Unmanaged<Box>.fromOpaque(raw!).takeRetainedValue().body()
-            return nil
-        }, Unmanaged.passRetained(Box(body)).toOpaque())
+        let rc = pthread_create(
+            &thread, nil,
+            { raw in
+                Unmanaged<Box>.fromOpaque(raw!).takeRetainedValue().body()
+                return nil
+            }, Unmanaged.passRetained(Box(body)).toOpaque())
         precondition(rc == 0, "pthread_create failed: \(rc)")
         self.thread = thread
     }

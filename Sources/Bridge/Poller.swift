@@ -18,9 +18,11 @@ public final class Poller: Sendable {
 
     /// - Parameters:
     ///   - published: called after each poll (good or failed) so the caller can re-render.
-    public init(line: LineConfig, meters: [MeterRuntime], log: Log,
-                openLink: @escaping @Sendable (Endpoint) throws(LinkError) -> any Link,
-                published: @escaping @Sendable (MeterRuntime) -> Void) {
+    public init(
+        line: LineConfig, meters: [MeterRuntime], log: Log,
+        openLink: @escaping @Sendable (Endpoint) throws(LinkError) -> any Link,
+        published: @escaping @Sendable (MeterRuntime) -> Void
+    ) {
         self.line = line
         self.meters = meters
         self.openLink = openLink
@@ -36,7 +38,9 @@ public final class Poller: Sendable {
     /// (bounded by the line's timeout × (retries + 1)).
     public func stop() {
         stopping.store(true, ordering: .relaxed)
-        thread.withLock { t in defer { t = nil }; return t }?.join()
+        thread.withLock { t in
+            defer { t = nil }; return t
+        }?.join()
     }
 
     private var isStopping: Bool { stopping.load(ordering: .relaxed) }
@@ -82,8 +86,10 @@ public final class Poller: Sendable {
     }
 
     /// One poll: every read of the plan, then the archive records whose pointer moved.
-    private func poll(_ meter: MeterRuntime, client: MeterClient,
-                      cache: inout [ArchiveKind: (index: Int, record: ArchiveRecord?)]) throws(PollError) -> Snapshot {
+    private func poll(
+        _ meter: MeterRuntime, client: MeterClient,
+        cache: inout [ArchiveKind: (index: Int, record: ArchiveRecord?)]
+    ) throws(PollError) -> Snapshot {
         let address = meter.config.address
         var image = T2KImage()
         do throws(ExchangeError) {

@@ -12,9 +12,11 @@ public enum RegisterEncoder {
         let bytes: [UInt8]
         switch type {
         case .uint16: bytes = be(UInt64(saturating(v, min: 0, max: Double(UInt16.max))), 2)
-        case .int16: bytes = be(UInt64(UInt16(bitPattern: Int16(saturating(v, min: Double(Int16.min), max: Double(Int16.max))))), 2)
+        case .int16:
+            bytes = be(UInt64(UInt16(bitPattern: Int16(saturating(v, min: Double(Int16.min), max: Double(Int16.max))))), 2)
         case .uint32: bytes = be(UInt64(saturating(v, min: 0, max: Double(UInt32.max))), 4)
-        case .int32: bytes = be(UInt64(UInt32(bitPattern: Int32(saturating(v, min: Double(Int32.min), max: Double(Int32.max))))), 4)
+        case .int32:
+            bytes = be(UInt64(UInt32(bitPattern: Int32(saturating(v, min: Double(Int32.min), max: Double(Int32.max))))), 4)
         case .float32: bytes = be(UInt64(Float(v).bitPattern), 4)
         case .float64: bytes = be(v.bitPattern, 8)
         }

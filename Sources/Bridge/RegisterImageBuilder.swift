@@ -40,7 +40,9 @@ public struct RegisterLayout: Sendable {
         return registers
     }
 
-    static func value(of source: RegisterEntry.Source, snapshot: Snapshot?, health: MeterHealth, now: UInt64, since start: UInt64) -> Double? {
+    static func value(of source: RegisterEntry.Source, snapshot: Snapshot?, health: MeterHealth, now: UInt64, since start: UInt64)
+        -> Double?
+    {
         switch source {
         case let .raw(t2k, type):
             return snapshot?.image.field(type, at: t2k)

@@ -72,9 +72,11 @@ public struct MeterConfig: Sendable, Equatable {
     /// The register entries, resolved from a register set or the meter's inline list, in file order.
     public var registers: [RegisterEntry]
 
-    public init(name: String, line: String, address: UInt8, unitIDs: [UInt8],
-                pollInterval: Duration = defaultPollInterval, staleAfter: Duration? = nil,
-                registers: [RegisterEntry]) {
+    public init(
+        name: String, line: String, address: UInt8, unitIDs: [UInt8],
+        pollInterval: Duration = defaultPollInterval, staleAfter: Duration? = nil,
+        registers: [RegisterEntry]
+    ) {
         self.name = name
         self.line = line
         self.address = address
@@ -105,8 +107,10 @@ public struct RegisterEntry: Sendable, Equatable {
     /// The file's own description, if any.
     public var description: String?
 
-    public init(address: UInt16, source: Source, type: RegisterType = .float32, order: WordOrder = .ABCD,
-                scale: Double? = nil, description: String? = nil) {
+    public init(
+        address: UInt16, source: Source, type: RegisterType = .float32, order: WordOrder = .ABCD,
+        scale: Double? = nil, description: String? = nil
+    ) {
         self.address = address
         self.source = source
         self.type = type

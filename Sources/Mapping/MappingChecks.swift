@@ -37,8 +37,9 @@ extension MappingReader {
             guard let endpoint = line.endpoint else { continue }
             if case .simulator = endpoint { continue }  // each sim:// line is its own simulator
             if let owner = owners[endpoint] {
-                read.report("endpoint \(endpoint) is already used by line '\(owner)' (meters on one bus belong on one line)",
-                            at: line.endpointPosition)
+                read.report(
+                    "endpoint \(endpoint) is already used by line '\(owner)' (meters on one bus belong on one line)",
+                    at: line.endpointPosition)
             } else {
                 owners[endpoint] = line.name ?? "?"
             }
@@ -95,9 +96,11 @@ extension MappingReader {
     private mutating func checkStaleAfter(_ meters: [ReadMeter]) {
         for meter in meters {
             guard let staleAfter = meter.staleAfter, let node = meter.staleAfterNode,
-                  let pollInterval = meter.pollInterval, staleAfter < pollInterval else { continue }
-            read.report("stale_after \(staleAfter.mappingText) is shorter than poll_interval \(pollInterval.mappingText)",
-                        at: node)
+                let pollInterval = meter.pollInterval, staleAfter < pollInterval
+            else { continue }
+            read.report(
+                "stale_after \(staleAfter.mappingText) is shorter than poll_interval \(pollInterval.mappingText)",
+                at: node)
         }
     }
 
@@ -111,11 +114,12 @@ extension MappingReader {
         }
         for (index, list) in lists.enumerated() {
             let ids = Set(unitIDs[index]).sorted()
-            let suffix = switch ids.count {
-            case 0: list.setName.map { " (register set '\($0)')" } ?? ""
-            case 1: " (unit \(ids[0]))"
-            default: " (units \(ids.map(String.init).joined(separator: ", ")))"
-            }
+            let suffix =
+                switch ids.count {
+                case 0: list.setName.map { " (register set '\($0)')" } ?? ""
+                case 1: " (unit \(ids[0]))"
+                default: " (units \(ids.map(String.init).joined(separator: ", ")))"
+                }
             checkOverlaps(list.entries, suffix: suffix)
         }
     }
@@ -131,7 +135,8 @@ extension MappingReader {
             if let held = widest, current.range.lowerBound <= held.range.upperBound {
                 let (first, second) = held.index < current.index ? (held, current) : (current, held)
                 let earlier = "\(entries[first.index].label) at \(Self.text(first.range))"
-                read.report("register \(Self.text(second.range)) overlaps \(earlier)\(suffix)", at: entries[second.index].position)
+                read.report(
+                    "register \(Self.text(second.range)) overlaps \(earlier)\(suffix)", at: entries[second.index].position)
             }
             if current.range.upperBound > widest?.range.upperBound ?? -1 { widest = current }
         }

@@ -20,9 +20,10 @@ public enum MappingParser {
         let mapping = reader.readMapping(root)
         let problems = reader.problems
         guard problems.isEmpty, let mapping else {
-            throw MappingErrors(problems.isEmpty
-                ? [MappingProblem(file: file, line: 1, column: 1, message: "internal error: mapping not built")]
-                : problems)
+            throw MappingErrors(
+                problems.isEmpty
+                    ? [MappingProblem(file: file, line: 1, column: 1, message: "internal error: mapping not built")]
+                    : problems)
         }
         return mapping
     }
@@ -71,7 +72,7 @@ public enum MappingParser {
         }
         switch error as? YamlError {
         case let .scanner(context, text, mark, _), let .parser(context, text, mark, _),
-             let .composer(context, text, mark, _):
+            let .composer(context, text, mark, _):
             return syntax(context, text, mark)
         case let .duplicatedKeysInMapping(duplicates, context):
             let keys = duplicates.map { "'\($0)'" }.joined(separator: ", ")

@@ -79,8 +79,9 @@ struct MappingReader {
             if Self.maxConnections.contains(value) {
                 server.maxConnections = value
             } else {
-                read.report("max_connections \(value) is out of range 1...1000 (libmodbus needs file descriptors below 1024)",
-                            at: node)
+                read.report(
+                    "max_connections \(value) is out of range 1...1000 (libmodbus needs file descriptors below 1024)",
+                    at: node)
             }
         }
         if let node = fields["idle_timeout"], let value = read.duration(node, what: "idle_timeout") {
@@ -115,7 +116,8 @@ struct MappingReader {
         if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
         let portText = text[text.index(after: colon)...]
         guard !host.isEmpty, !host.contains(where: { $0 == " " || $0 == "/" }), !portText.isEmpty,
-              portText.allSatisfy({ $0.isASCII && $0.isNumber }) else { return .failure(malformed) }
+            portText.allSatisfy({ $0.isASCII && $0.isNumber })
+        else { return .failure(malformed) }
         guard portText.count <= 5, let port = UInt16(portText) else {
             return .failure(ListenError(message: "listen port \(portText) is out of range 0...65535"))
         }
@@ -188,7 +190,8 @@ struct MappingReader {
             _ = read.required("line", in: fields)
         }
         if let node = read.required("address", in: fields),
-           let address = read.integer(node, in: 0...255, what: "address") {
+            let address = read.integer(node, in: 0...255, what: "address")
+        {
             meter.address = UInt8(address)
             meter.addressPosition = Position(node)
         }
@@ -244,7 +247,8 @@ struct MappingReader {
             let name = scalar.string
             if let index = setIndex[name] { return index }
             if setsReadable {
-                let hint = setIndex.isEmpty
+                let hint =
+                    setIndex.isEmpty
                     ? " (the file has no register_sets)" : Suggestion.hint(for: name, in: setIndex.keys.sorted())
                 read.report("unknown register set '\(name)'\(hint)", at: node)
             }
@@ -356,8 +360,9 @@ struct MappingReader {
             }
         }
         if read.problems.count == problemsBefore, let address, let type, let order, let source {
-            result.entry = RegisterEntry(address: UInt16(address), source: source, type: type, order: order,
-                                         scale: scale, description: description)
+            result.entry = RegisterEntry(
+                address: UInt16(address), source: source, type: type, order: order,
+                scale: scale, description: description)
         }
         return result
     }
@@ -404,12 +409,14 @@ struct MappingReader {
         }
         for meter in meters {
             guard let name = meter.name, let line = meter.line, let address = meter.address,
-                  let list = meter.list else { return nil }
+                let list = meter.list
+            else { return nil }
             guard let pollInterval = meter.pollInterval else { return nil }
-            built.meters.append(MeterConfig(
-                name: name, line: line, address: address, unitIDs: meter.unitIDs.map(\.id),
-                pollInterval: pollInterval, staleAfter: meter.staleAfter,
-                registers: lists[list].entries.compactMap(\.entry)))
+            built.meters.append(
+                MeterConfig(
+                    name: name, line: line, address: address, unitIDs: meter.unitIDs.map(\.id),
+                    pollInterval: pollInterval, staleAfter: meter.staleAfter,
+                    registers: lists[list].entries.compactMap(\.entry)))
         }
         return built
     }

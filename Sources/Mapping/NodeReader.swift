@@ -134,7 +134,8 @@ struct NodeReader {
     /// A finite number, whole or not.
     mutating func number(_ node: Node) -> Double? {
         guard case let .scalar(scalar) = node, !Self.isNull(scalar),
-              let value = Self.parseNumber(scalar.string) else {
+            let value = Self.parseNumber(scalar.string)
+        else {
             report("expected a number, got \(Self.describe(node))", at: node)
             return nil
         }

@@ -2,8 +2,10 @@
 /// per unit id, sorted by unit id, then address. Columns are described in docs/MAPPING.md.
 public enum RegisterTable {
     /// Column headers, the same in both formats.
-    public static let columns = ["unit_id", "meter", "address", "address_4x", "count", "type", "order",
-                                 "scale", "value", "uom", "description"]
+    public static let columns = [
+        "unit_id", "meter", "address", "address_4x", "count", "type", "order",
+        "scale", "value", "uom", "description",
+    ]
 
     /// A GitHub-flavoured Markdown table, numbers right-aligned; ends with a newline.
     public static func markdown(_ mapping: Mapping) -> String {
@@ -38,9 +40,11 @@ public enum RegisterTable {
         }
         placed.sort { ($0.unitID, $0.entry.address) < ($1.unitID, $1.entry.address) }
         return placed.map { unitID, meter, entry in
-            [String(unitID), meter, String(entry.address), String(400_001 + Int(entry.address)), String(entry.count),
-             entry.type.rawValue, entry.order.rawValue, entry.type.isInteger ? number(entry.scale ?? 1) : "",
-             entry.sourceName, entry.unitOfMeasure, entry.effectiveDescription]
+            [
+                String(unitID), meter, String(entry.address), String(400_001 + Int(entry.address)), String(entry.count),
+                entry.type.rawValue, entry.order.rawValue, entry.type.isInteger ? number(entry.scale ?? 1) : "",
+                entry.sourceName, entry.unitOfMeasure, entry.effectiveDescription,
+            ]
         }
     }
 

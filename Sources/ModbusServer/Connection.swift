@@ -58,7 +58,8 @@ struct Connection {
         try context.setIndicationTimeout(timeout)
         let (seconds, microseconds) = timeout.secondsAndMicroseconds
         var limit = timeval(tv_sec: Int(seconds), tv_usec: Int(microseconds))
-        try check(setsockopt(socket, SOL_SOCKET, SO_SNDTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size)), "set the send timeout")
+        try check(
+            setsockopt(socket, SOL_SOCKET, SO_SNDTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size)), "set the send timeout")
     }
 
     /// Reads and drops the `count` bytes the MBAP header announced past what libmodbus framed, so

@@ -17,10 +17,12 @@ func startDetachedThread(stackSize: Int = 256 * 1024, _ body: @escaping @Sendabl
     pthread_attr_setstacksize(&attributes, stackSize)
     let box = Unmanaged.passRetained(Box(body)).toOpaque()
     var thread = pthread_t()
-    let rc = pthread_create(&thread, &attributes, { raw in
-        Unmanaged<Box>.fromOpaque(raw!).takeRetainedValue().body()
-        return nil
-    }, box)
+    let rc = pthread_create(
+        &thread, &attributes,
+        { raw in
+            Unmanaged<Box>.fromOpaque(raw!).takeRetainedValue().body()
+            return nil
+        }, box)
     guard rc == 0 else {
         Unmanaged<Box>.fromOpaque(box).release()
         return false

@@ -18,13 +18,17 @@ struct Listener: Sendable {
     init(host: String, port: UInt16) throws(ModbusServerError) {
         let operation = "listen on \(host):\(port)"
         var address = try Self.resolve(host, port: port, operation: operation)
-        let socket = try check(Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0), operation)
+        let socket = try check(
+            Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0),
+            operation)
         var pipeEnds: [Int32] = [-1, -1]
         do {
             var yes: Int32 = 1
             try check(setsockopt(socket, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size)), operation)
             let bound = withUnsafePointer(to: &address) { pointer in
-                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    bind(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
             }
             try check(bound, operation)
             try check(listen(socket, SOMAXCONN), operation)
@@ -61,7 +65,9 @@ struct Listener: Sendable {
 
     /// Blocks until a client connects or `wake()` is called.
     func accept() -> Accepted {
-        var fds = [pollfd(fd: socket, events: Int16(POLLIN), revents: 0), pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0)]
+        var fds = [
+            pollfd(fd: socket, events: Int16(POLLIN), revents: 0), pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0),
+        ]
         guard poll(&fds, 2, -1) >= 0 else { return .failed(errno) }
         if fds[1].revents != 0 { return .woken }
         var address = sockaddr_in()

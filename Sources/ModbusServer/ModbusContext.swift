@@ -41,7 +41,9 @@ final class ModbusContext {
     /// Answers a read request from `mapping`. Only ever called for FC03/FC04, which read the
     /// register tables and never write them.
     @inline(__always)
-    func reply(to request: UnsafePointer<UInt8>, length: Int, from mapping: UnsafeMutablePointer<modbus_mapping_t>) throws(ModbusServerError) {
+    func reply(to request: UnsafePointer<UInt8>, length: Int, from mapping: UnsafeMutablePointer<modbus_mapping_t>)
+        throws(ModbusServerError)
+    {
         try check(modbus_reply(context, request, Int32(length), mapping), "send a response")
     }
 

@@ -20,8 +20,11 @@ public struct UnitImage: Sendable {
     /// - Precondition: `meterDerived.count == registers.count`, and the span ends at or before
     ///   address 65535 (`start + registers.count <= 65536`).
     public init(unitID: UInt8, start: UInt16, registers: [UInt16], meterDerived: [Bool], validUntil: UInt64?) {
-        precondition(meterDerived.count == registers.count, "unit \(unitID): \(registers.count) registers but \(meterDerived.count) meterDerived flags")
-        precondition(Int(start) + registers.count <= 65536, "unit \(unitID): span \(start)+\(registers.count) passes address 65535")
+        precondition(
+            meterDerived.count == registers.count,
+            "unit \(unitID): \(registers.count) registers but \(meterDerived.count) meterDerived flags")
+        precondition(
+            Int(start) + registers.count <= 65536, "unit \(unitID): span \(start)+\(registers.count) passes address 65535")
         self.unitID = unitID
         self.start = start
         self.registers = registers

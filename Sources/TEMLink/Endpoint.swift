@@ -65,7 +65,8 @@ public enum Endpoint: Sendable, Hashable, CustomStringConvertible {
         case let .tcp(host, port): host.contains(":") ? "tcp://[\(host)]:\(port)" : "tcp://\(host):\(port)"
         case let .serial(path, baud): "serial://\(path)?baud=\(baud)"
         case let .simulator(options):
-            options.isEmpty ? "sim://" : "sim://?" + options.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "&")
+            options.isEmpty
+                ? "sim://" : "sim://?" + options.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "&")
         }
     }
 }

@@ -93,8 +93,9 @@ public final class MeterClient {
                 drain()
             }
             guard attempts <= settings.retries else {
-                throw ExchangeError(address: address, command: command, endpoint: link.endpoint,
-                                    attempts: attempts, reason: reason)
+                throw ExchangeError(
+                    address: address, command: command, endpoint: link.endpoint,
+                    attempts: attempts, reason: reason)
             }
             statistics.retries += 1
         }
@@ -151,8 +152,9 @@ public final class MeterClient {
             let stalling = !pending.isEmpty && gapDeadline < deadline.instant
             let wait = (stalling ? gapDeadline : deadline.instant) - .now
             guard wait > .zero else {
-                throw stalling ? .stalled(gap: settings.interByteTimeout, partial: pending)
-                               : .timeout(after: settings.timeout, partial: pending)
+                throw stalling
+                    ? .stalled(gap: settings.interByteTimeout, partial: pending)
+                    : .timeout(after: settings.timeout, partial: pending)
             }
             let chunk: [UInt8]
             do { chunk = try link.read(timeout: wait) } catch { throw .link(error) }
@@ -199,13 +201,14 @@ public final class MeterClient {
     static func decodeCP1251(_ bytes: [UInt8]) -> String {
         var scalars = String.UnicodeScalarView()
         for byte in bytes.reversed().drop(while: { $0 == 0 }).reversed() {
-            let value: UInt32 = switch byte {
-            case 0x00...0x7F: UInt32(byte)
-            case 0xC0...0xFF: 0x0410 + UInt32(byte - 0xC0)
-            case 0xA8: 0x0401
-            case 0xB8: 0x0451
-            default: 0xFFFD
-            }
+            let value: UInt32 =
+                switch byte {
+                case 0x00...0x7F: UInt32(byte)
+                case 0xC0...0xFF: 0x0410 + UInt32(byte - 0xC0)
+                case 0xA8: 0x0401
+                case 0xB8: 0x0451
+                default: 0xFFFD
+                }
             scalars.append(Unicode.Scalar(value)!)
         }
         return String(scalars)

@@ -14,8 +14,8 @@ public struct ArchivePointers: Sendable, Hashable {
     /// Nil if the bytes were not read or `FLASH_TYPE` is unknown.
     public init?(image: T2KImage) {
         guard let type = image.field(.u16, at: T2KMap.flashType), let layout = FlashLayout(flashType: UInt16(type)),
-              let h = image.field(.u32, at: T2KMap.nextHourlyRecord), let d = image.field(.u32, at: T2KMap.nextDailyRecord),
-              let m = image.field(.u32, at: T2KMap.nextMonthlyRecord)
+            let h = image.field(.u32, at: T2KMap.nextHourlyRecord), let d = image.field(.u32, at: T2KMap.nextDailyRecord),
+            let m = image.field(.u32, at: T2KMap.nextMonthlyRecord)
         else { return nil }
         self.layout = layout
         self.next = [.hourly: UInt32(h), .daily: UInt32(d), .monthly: UInt32(m)]
@@ -26,7 +26,7 @@ public struct ArchivePointers: Sendable, Hashable {
     public func newestIndex(_ kind: ArchiveKind) -> Int? {
         let area = layout.area(kind)
         guard let pointer = next[kind], pointer >= FlashLayout.pointerOffset,
-              let nextIndex = area.index(ofAddress: pointer - FlashLayout.pointerOffset)
+            let nextIndex = area.index(ofAddress: pointer - FlashLayout.pointerOffset)
         else { return nil }
         return (nextIndex - 1 + area.records) % area.records
     }

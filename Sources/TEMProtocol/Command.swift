@@ -38,8 +38,10 @@ public enum Command: Sendable, Hashable, CustomStringConvertible {
         case let .readT2K(address, length):
             return [UInt8(address >> 8), UInt8(address & 0xFF), length]
         case let .readFlash(address, length):
-            return [length, UInt8(address >> 24), UInt8((address >> 16) & 0xFF),
-                    UInt8((address >> 8) & 0xFF), UInt8(address & 0xFF)]
+            return [
+                length, UInt8(address >> 24), UInt8((address >> 16) & 0xFF),
+                UInt8((address >> 8) & 0xFF), UInt8(address & 0xFF),
+            ]
         }
     }
 

@@ -39,14 +39,16 @@ public struct Frame: Sendable, Hashable {
 
     /// The request frame that sends `command` to the meter at `address`.
     public static func request(_ command: Command, to address: UInt8) -> Frame {
-        Frame(start: FrameLayout.requestStart, address: address, group: command.group,
-              command: command.code, data: command.requestData)
+        Frame(
+            start: FrameLayout.requestStart, address: address, group: command.group,
+            command: command.code, data: command.requestData)
     }
 
     /// The reply frame a meter at `address` sends for `command` with `data`.
     public static func reply(to command: Command, from address: UInt8, data: [UInt8]) -> Frame {
-        Frame(start: FrameLayout.replyStart, address: address, group: command.group,
-              command: command.code, data: data)
+        Frame(
+            start: FrameLayout.replyStart, address: address, group: command.group,
+            command: command.code, data: data)
     }
 
     /// The frame's bytes, checksum included.

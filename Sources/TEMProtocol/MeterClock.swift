@@ -58,8 +58,9 @@ public struct MeterClock: Sendable, Hashable, CustomStringConvertible {
         let mp = (5 * doy + 2) / 153
         let d = doy - (153 * mp + 2) / 5 + 1
         let m = mp < 10 ? mp + 3 : mp - 9
-        self.init(year: yoe + era * 400 + (m <= 2 ? 1 : 0), month: m, day: d,
-                  hour: rest / 3600, minute: rest % 3600 / 60, second: rest % 60)
+        self.init(
+            year: yoe + era * 400 + (m <= 2 ? 1 : 0), month: m, day: d,
+            hour: rest / 3600, minute: rest % 3600 / 60, second: rest % 60)
     }
 
     /// `YYYY-MM-DDTHH:MM:SS`.

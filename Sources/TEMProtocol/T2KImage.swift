@@ -34,11 +34,12 @@ public struct T2KImage: Sendable, Hashable {
             return field(type, at: address)
         case let .integrator(i):
             guard let l = bytes(at: i.whole, count: 4), let f = bytes(at: i.fraction, count: 4),
-                  let comma = bytes(at: i.comma, count: 1)
+                let comma = bytes(at: i.comma, count: 1)
             else { return nil }
-            return i.value(whole: BigEndian.uint32(l, at: l.startIndex),
-                           fraction: Float(bitPattern: BigEndian.uint32(f, at: f.startIndex)),
-                           comma: comma[comma.startIndex])
+            return i.value(
+                whole: BigEndian.uint32(l, at: l.startIndex),
+                fraction: Float(bitPattern: BigEndian.uint32(f, at: f.startIndex)),
+                comma: comma[comma.startIndex])
         case .clock:
             return bytes(at: T2KMap.clock, count: 6).flatMap(MeterClock.init(t2k:))?.unixSeconds.map(Double.init)
         case let .clockPart(index):

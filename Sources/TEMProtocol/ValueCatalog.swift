@@ -113,8 +113,10 @@ public enum ValueCatalog {
     /// Names of the archive record values for system/channel numbers (without the
     /// `archive.KIND.` prefix), as `ArchiveRecord.values` keys them.
     public static let archiveRecordNames: [(name: String, unit: String, description: String)] =
-        [("time", "s", "when the record was written, Unix seconds (meter local time as UTC)"),
-         ("period", "s", "start of the hour/day the record covers, Unix seconds")]
+        [
+            ("time", "s", "when the record was written, Unix seconds (meter local time as UTC)"),
+            ("period", "s", "start of the hour/day the record covers, Unix seconds"),
+        ]
         + (1...6).map { ("energy.\($0)", "MWh", "energy, system \($0)") }
         + [("energy.total", "MWh", "total energy")]
         + (1...6).map { ("volume.\($0)", "m³", "volume, channel \($0)") }
@@ -123,11 +125,13 @@ public enum ValueCatalog {
         + (1...6).map { ("pressure.\($0)", "MPa", "mean pressure, channel \($0)") }
         + [("time.powered", "s", "seconds powered")]
         + (1...6).flatMap { n in
-            [("time.normal.\(n)", "s", "seconds system \(n) ran without error"),
-             ("time.below_gmin.\(n)", "s", "seconds of system \(n) with flow below minimum"),
-             ("time.above_gmax.\(n)", "s", "seconds of system \(n) with flow above maximum"),
-             ("time.below_dtmin.\(n)", "s", "seconds of system \(n) with ΔT below minimum"),
-             ("time.fault.\(n)", "s", "seconds of system \(n) with a technical fault")]
+            [
+                ("time.normal.\(n)", "s", "seconds system \(n) ran without error"),
+                ("time.below_gmin.\(n)", "s", "seconds of system \(n) with flow below minimum"),
+                ("time.above_gmax.\(n)", "s", "seconds of system \(n) with flow above maximum"),
+                ("time.below_dtmin.\(n)", "s", "seconds of system \(n) with ΔT below minimum"),
+                ("time.fault.\(n)", "s", "seconds of system \(n) with a technical fault"),
+            ]
         }
         + (1...6).map { ("errors.\($0)", "", "error bits of system \($0)") }
 
@@ -143,8 +147,10 @@ public enum ValueCatalog {
             .field(address: base + UInt16(4 * (n - 1)), type: .u32)
         }
         func integrator(_ fraction: UInt16, _ whole: UInt16, _ n: Int, comma: Int, _ scaling: Integrator.Scaling) -> ValueSource {
-            .integrator(Integrator(fraction: fraction + UInt16(4 * (n - 1)), whole: whole + UInt16(4 * (n - 1)),
-                                   comma: T2KMap.comma + UInt16(comma - 1), scaling: scaling))
+            .integrator(
+                Integrator(
+                    fraction: fraction + UInt16(4 * (n - 1)), whole: whole + UInt16(4 * (n - 1)),
+                    comma: T2KMap.comma + UInt16(comma - 1), scaling: scaling))
         }
 
         for n in 1...7 { add("temperature.\(n)", "°C", "temperature, channel \(n)", f32(T2KMap.temperature, n)) }
@@ -154,23 +160,28 @@ public enum ValueCatalog {
         for n in 1...6 { add("mass_flow.\(n)", "t/h", "mass flow, channel \(n)", f32(T2KMap.massFlow, n)) }
         for n in 1...6 { add("frequency.\(n)", "Hz", "flowmeter frequency, channel \(n)", f32(T2KMap.frequency, n)) }
         for n in 1...6 {
-            add("energy.\(n)", "MWh", "energy, system \(n)",
+            add(
+                "energy.\(n)", "MWh", "energy, system \(n)",
                 integrator(T2KMap.energyFraction, T2KMap.energyWhole, n, comma: n, .energy))
         }
         // PROTOCOL-NOTES decision 3: the seed does not say which comma scales energyall; system 1's.
-        add("energy.total", "MWh", "total energy (scaled by system 1's comma)",
+        add(
+            "energy.total", "MWh", "total energy (scaled by system 1's comma)",
             integrator(T2KMap.energyTotalFraction, T2KMap.energyTotalWhole, 1, comma: 1, .energy))
         for n in 1...6 {
-            add("volume.\(n)", "m³", "volume, channel \(n)",
+            add(
+                "volume.\(n)", "m³", "volume, channel \(n)",
                 integrator(T2KMap.volumeFraction, T2KMap.volumeWhole, n, comma: n, .volume))
         }
         // The seed gives no comma for the extra flowmeters; like energyall, system 1's is used.
         for n in 7...8 {
-            add("volume.\(n)", "m³", "volume, extra flowmeter \(n) (scaled by system 1's comma)",
+            add(
+                "volume.\(n)", "m³", "volume, extra flowmeter \(n) (scaled by system 1's comma)",
                 integrator(T2KMap.volume78Fraction, T2KMap.volume78Whole, n - 6, comma: 1, .volume))
         }
         for n in 1...6 {
-            add("mass.\(n)", "t", "mass, channel \(n)",
+            add(
+                "mass.\(n)", "t", "mass, channel \(n)",
                 integrator(T2KMap.massFraction, T2KMap.massWhole, n, comma: n, .volume))
         }
         add("time.powered", "s", "seconds the meter has been powered", u32(T2KMap.timePowered, 1))
@@ -189,19 +200,23 @@ public enum ValueCatalog {
         add("network_address", "", "network address (net_num)", .field(address: T2KMap.networkAddress, type: .u8))
         add("systems", "", "number of heat systems configured", .field(address: T2KMap.systems, type: .u8))
         for n in 1...6 {
-            add("system_type.\(n)", "", "scheme type of system \(n) (0 supply … 9 temperature)",
+            add(
+                "system_type.\(n)", "", "scheme type of system \(n) (0 supply … 9 temperature)",
                 .field(address: T2KMap.systemType + UInt16(n - 1), type: .u8))
         }
         add("flash_kib", "KiB", "installed archive Flash", .flashKiB)
         for n in 1...6 {
-            add("diameter.\(n)", "mm", "flow channel diameter, channel \(n)",
+            add(
+                "diameter.\(n)", "mm", "flow channel diameter, channel \(n)",
                 .field(address: T2KMap.diameter + UInt16(2 * (n - 1)), type: .u16))
         }
         for n in 1...6 { add("gmax.\(n)", "m³/h", "maximum flow Gmax, channel \(n)", f32(T2KMap.gMax, n)) }
         for n in 1...6 {
-            add("gmax_set.\(n)", "m³/h", "set upper flow limit, channel \(n) (g_max × g_pcmt_max %)",
+            add(
+                "gmax_set.\(n)", "m³/h", "set upper flow limit, channel \(n) (g_max × g_pcmt_max %)",
                 .flowLimit(gMax: T2KMap.gMax + UInt16(4 * (n - 1)), percent: T2KMap.gMaxPercent + UInt16(n - 1), factor: 0.01))
-            add("gmin_set.\(n)", "m³/h", "set lower flow limit, channel \(n) (g_max × g_pcmt_min × 0.05 %)",
+            add(
+                "gmin_set.\(n)", "m³/h", "set lower flow limit, channel \(n) (g_max × g_pcmt_min × 0.05 %)",
                 .flowLimit(gMax: T2KMap.gMax + UInt16(4 * (n - 1)), percent: T2KMap.gMinPermille + UInt16(n - 1), factor: 0.0005))
         }
         for n in 1...6 { add("dt_min.\(n)", "°C", "minimum ΔT, system \(n)", f32(T2KMap.dtMin, n)) }
@@ -211,7 +226,8 @@ public enum ValueCatalog {
         add("status.polls_failed", "", "failed polls since start", .status(.pollsFailed))
         for kind in ArchiveKind.allCases {
             for field in archiveRecordNames {
-                add("archive.\(kind.rawValue).\(field.name)", field.unit,
+                add(
+                    "archive.\(kind.rawValue).\(field.name)", field.unit,
                     "newest complete \(kind.rawValue) record: \(field.description)", .archive(kind, field.name))
             }
         }

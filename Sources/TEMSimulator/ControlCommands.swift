@@ -38,7 +38,9 @@ extension MeterLine {
             }
             return "ok restarted \(address), serial number \(meter(at: address)!.serialNumber)"
         case ("advance", 1):
-            guard let duration = parseDuration(arguments[0]) else { return "error: bad duration '\(arguments[0])' (e.g. 90s, 15m, 2h)" }
+            guard let duration = parseDuration(arguments[0]) else {
+                return "error: bad duration '\(arguments[0])' (e.g. 90s, 15m, 2h)"
+            }
             advance(by: duration.seconds)
             return "ok clock \(clock)"
         case ("status", 0):
@@ -54,9 +56,12 @@ extension MeterLine {
     public var status: String {
         let serials = addresses.map { "serial.\($0)=\(meter(at: $0)!.serialNumber)" }
         let speed = options.speed == options.speed.rounded() ? String(Int64(options.speed)) : String(options.speed)
-        return (["addresses=" + addresses.map(String.init).joined(separator: ","), "clock=\(clock)",
-                 "speed=\(speed)", "frozen=\(options.frozen ? 1 : 0)", "flash=\(options.flash.kib)",
-                 "faults=" + faults.current.description.replacingSpaces] + serials).joined(separator: " ")
+        return
+            ([
+                "addresses=" + addresses.map(String.init).joined(separator: ","), "clock=\(clock)",
+                "speed=\(speed)", "frozen=\(options.frozen ? 1 : 0)", "flash=\(options.flash.kib)",
+                "faults=" + faults.current.description.replacingSpaces,
+            ] + serials).joined(separator: " ")
     }
 }
 

@@ -184,7 +184,8 @@ public struct Faults: Sendable, Hashable, CustomStringConvertible {
     /// `none`, or the active faults as `FaultCommand` texts joined by `, `: `echo, silent@2`.
     public var description: String {
         func sorted(_ faults: [Fault.Kind: Fault]) -> [Fault] { faults.values.sorted { $0.description < $1.description } }
-        let texts = sorted(lineWide).map(\.description)
+        let texts =
+            sorted(lineWide).map(\.description)
             + perAddress.keys.sorted().flatMap { a in sorted(perAddress[a]!).map { "\($0)@\(a)" } }
         return texts.isEmpty ? "none" : texts.joined(separator: ", ")
     }
@@ -207,7 +208,9 @@ public final class FaultSwitch: Sendable {
     @discardableResult
     public func apply(_ text: String) throws(FaultParseError) -> Faults {
         let command = try FaultCommand.parse(text)
-        return faults.withLock { $0.apply(command); return $0 }
+        return faults.withLock {
+            $0.apply(command); return $0
+        }
     }
 
     /// Clears every fault.

@@ -68,8 +68,10 @@ struct HeatingProcess: Sendable, Hashable {
         }
         // Power, MW: mass flow (t/h) × specific heat 4.19 kJ/(kg·K) × ΔT over cold water / 3600.
         let cold = r.temperatures[4]
-        r.power[0] = max(0, (r.massFlows[0] * (r.temperatures[0] - cold) - r.massFlows[1] * (r.temperatures[1] - cold)) * 4.19 / 3600)
-        r.power[1] = max(0, (r.massFlows[2] * (r.temperatures[2] - cold) - r.massFlows[3] * (r.temperatures[3] - cold)) * 4.19 / 3600)
+        r.power[0] = max(
+            0, (r.massFlows[0] * (r.temperatures[0] - cold) - r.massFlows[1] * (r.temperatures[1] - cold)) * 4.19 / 3600)
+        r.power[1] = max(
+            0, (r.massFlows[2] * (r.temperatures[2] - cold) - r.massFlows[3] * (r.temperatures[3] - cold)) * 4.19 / 3600)
         return r
     }
 

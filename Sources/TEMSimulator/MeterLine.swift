@@ -107,7 +107,8 @@ public final class MeterLine: Sendable {
             prepare(&st, decoded?.address)
             var bytes: [UInt8] = []
             if let decoded, let command = decoded.command, active[.silent] == nil,
-               let data = st.meters[decoded.address]?.reply(to: command) {
+                let data = st.meters[decoded.address]?.reply(to: command)
+            {
                 let from = active[.wrongAddress] == nil ? decoded.address : decoded.address &+ 1
                 bytes = Frame.reply(to: command, from: from, data: data).bytes
                 if active[.badChecksum] != nil { bytes[bytes.count - 1] = ~bytes[bytes.count - 1] }

@@ -22,7 +22,11 @@ public struct RequestFramer: Sendable {
         buffer += bytes
         var frames: [[UInt8]] = []
         while true {
-            if let start = buffer.firstIndex(of: FrameLayout.requestStart) { buffer.removeFirst(start) } else { buffer.removeAll() }
+            if let start = buffer.firstIndex(of: FrameLayout.requestStart) {
+                buffer.removeFirst(start)
+            } else {
+                buffer.removeAll()
+            }
             guard buffer.count >= FrameLayout.headerSize else { break }
             let length = Int(buffer[FrameLayout.length])
             guard buffer[FrameLayout.address] == ~buffer[FrameLayout.addressComplement], length <= Self.maxRequestLength else {
@@ -49,9 +53,9 @@ struct DecodedRequest: Sendable, Hashable {
     init?(_ frame: [UInt8]) {
         typealias L = FrameLayout
         guard frame.count >= L.overhead, frame[L.start] == L.requestStart,
-              frame[L.address] == ~frame[L.addressComplement],
-              frame.count == L.overhead + Int(frame[L.length]),
-              Checksum.compute(frame.dropLast()) == frame.last
+            frame[L.address] == ~frame[L.addressComplement],
+            frame.count == L.overhead + Int(frame[L.length]),
+            Checksum.compute(frame.dropLast()) == frame.last
         else { return nil }
         address = frame[L.address]
         let data = Array(frame[L.data..<(frame.count - 1)])

@@ -194,13 +194,16 @@ public struct SimulatedMeter: Sendable {
         write(.monthly, written: now, period: Self.previousReportingDate(before: now), readings)
     }
 
-    private mutating func write(_ kind: ArchiveKind, written: MeterClock, period: MeterClock,
-                                _ readings: HeatingProcess.Readings, totals: Totals? = nil) {
+    private mutating func write(
+        _ kind: ArchiveKind, written: MeterClock, period: MeterClock,
+        _ readings: HeatingProcess.Readings, totals: Totals? = nil
+    ) {
         let periodMeans = archive.period(kind)
         let means = periodMeans.means(or: readings)
-        let record = ArchiveRecordEncoder.encode(.init(
-            written: written, period: period, totals: totals ?? self.totals, comma: Self.comma,
-            temperatures: means.temperatures, pressures: means.pressures, errors: periodMeans.errors))
+        let record = ArchiveRecordEncoder.encode(
+            .init(
+                written: written, period: period, totals: totals ?? self.totals, comma: Self.comma,
+                temperatures: means.temperatures, pressures: means.pressures, errors: periodMeans.errors))
         archive.append(record, kind: kind)
     }
 
@@ -215,9 +218,10 @@ public struct SimulatedMeter: Sendable {
         let rates = unitsPerSecond(process.readings(at: time))
         for date in dates.reversed() {
             let seconds = time - Double(date.unixSeconds!)
-            write(.monthly, written: date, period: Self.previousReportingDate(before: date),
-                  process.readings(at: Double(date.unixSeconds!)),
-                  totals: totals.earlier(by: seconds, unitsPerSecond: rates))
+            write(
+                .monthly, written: date, period: Self.previousReportingDate(before: date),
+                process.readings(at: Double(date.unixSeconds!)),
+                totals: totals.earlier(by: seconds, unitsPerSecond: rates))
         }
     }
 

@@ -51,7 +51,9 @@ public final class SimulatorLink: Link, Sendable {
         for frame in frames {
             let response = line.respond(to: frame)
             state.withLock { st in
-                if response.dropsConnection { st.dropped = true } else if !response.bytes.isEmpty {
+                if response.dropsConnection {
+                    st.dropped = true
+                } else if !response.bytes.isEmpty {
                     st.incoming.append((now + response.delay, response.bytes))
                 }
             }

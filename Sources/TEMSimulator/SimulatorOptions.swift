@@ -62,7 +62,9 @@ public struct SimulatorOptions: Sendable, Hashable {
                 guard let v = Double(value), v.isFinite, v >= 0 else { throw fail(key, "must be a number ≥ 0") }
                 integratorRate = v
             case "frozen":
-                guard let v = ["0": false, "1": true, "false": false, "true": true][value] else { throw fail(key, "must be 0 or 1") }
+                guard let v = ["0": false, "1": true, "false": false, "true": true][value] else {
+                    throw fail(key, "must be 0 or 1")
+                }
                 frozen = v
             case "seed":
                 guard let v = UInt64(value) else { throw fail(key, "must be a whole number ≥ 0") }
@@ -83,7 +85,8 @@ public struct SimulatorOptions: Sendable, Hashable {
                     do { faults.append(try FaultCommand.parse(String(text))) } catch { throw fail(key, error.description) }
                 }
             default:
-                throw fail(key, "unknown option (use addresses, flash, speed, rate, frozen, seed, history, start, line_speed, fault)")
+                throw fail(
+                    key, "unknown option (use addresses, flash, speed, rate, frozen, seed, history, start, line_speed, fault)")
             }
         }
     }

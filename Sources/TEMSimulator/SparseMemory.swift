@@ -17,8 +17,7 @@ struct SparseMemory: Sendable, Hashable {
         while a < address + count {
             let page = a / Self.pageSize, offset = a % Self.pageSize
             let n = min(Self.pageSize - offset, address + count - a)
-            if let bytes = pages[page] { out += bytes[offset..<(offset + n)] }
-            else { out += repeatElement(0xFF, count: n) }
+            if let bytes = pages[page] { out += bytes[offset..<(offset + n)] } else { out += repeatElement(0xFF, count: n) }
             a += n
         }
         return out

@@ -11,7 +11,9 @@ struct TEMBridgeCommand: ParsableCommand {
             serial-to-Ethernet converter) and serves their values as Modbus registers laid out by a \
             mapping file.
             """,
-        subcommands: [Demo.self, Serve.self, Check.self, Registers.self, Identify.self, Read.self,
-                      Archive.self, Simulate.self, BenchLine.self]
+        subcommands: [
+            Demo.self, Serve.self, Check.self, Registers.self, Identify.self, Read.self,
+            Archive.self, Simulate.self, BenchLine.self,
+        ]
     )
 }

@@ -6,6 +6,7 @@ import TEMLink
 import TEMProtocol
 import TEMSimulator
 import Testing
+
 @testable import Bridge
 
 final class Counter: Sendable {

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import Bridge
 
 @Suite struct MeterHealthTests {

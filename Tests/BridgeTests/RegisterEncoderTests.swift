@@ -1,5 +1,6 @@
 import Mapping
 import Testing
+
 @testable import Bridge
 
 @Suite struct RegisterEncoderTests {

@@ -11,8 +11,10 @@ import Testing
         return (server, Int(port)!, path)
     }
 
-    static func header(line endpoint: String, poll: String = "200ms", stale: String = "2s",
-                       timeout: String = "300ms", retries: Int = 0) -> String {
+    static func header(
+        line endpoint: String, poll: String = "200ms", stale: String = "2s",
+        timeout: String = "300ms", retries: Int = 0
+    ) -> String {
         """
         server:
           listen: 127.0.0.1:0
@@ -25,8 +27,10 @@ import Testing
     }
 
     /// Reads until `condition` holds or `timeout` passes; returns the last result.
-    static func eventually(_ read: () -> Result<[UInt16], ModbusFailure>, timeout: Double = 10,
-                           until condition: (Result<[UInt16], ModbusFailure>) -> Bool) -> Result<[UInt16], ModbusFailure> {
+    static func eventually(
+        _ read: () -> Result<[UInt16], ModbusFailure>, timeout: Double = 10,
+        until condition: (Result<[UInt16], ModbusFailure>) -> Bool
+    ) -> Result<[UInt16], ModbusFailure> {
         let deadline = Date().addingTimeInterval(timeout)
         var last = read()
         while !condition(last), Date() < deadline {
@@ -88,7 +92,8 @@ import Testing
             #expect(Decode.float32(regs(10 + 2 * i, 2), order: order) == Float(expected["temperature.1"]!), "\(order)")
             #expect(Decode.float64(regs(20 + 4 * i, 4), order: order) == expected["energy.2"]!, "\(order)")
             #expect(Double(Decode.uint32(regs(40 + 2 * i, 2), order: order)) == expected["serial_number"]!, "\(order)")
-            #expect(Double(Int32(bitPattern: Decode.uint32(regs(50 + 2 * i, 2), order: order)))
+            #expect(
+                Double(Int32(bitPattern: Decode.uint32(regs(50 + 2 * i, 2), order: order)))
                     == (expected["temperature.2"]! * 1000).rounded(), "\(order)")
         }
         #expect(Double(Int16(bitPattern: all[60])) == (expected["temperature.1"]! * 10).rounded())
@@ -125,19 +130,21 @@ import Testing
         let client = try ModbusClient(port: port)
         let good = Self.eventually({ client.read(unit: 2, address: 10, count: 2) }, until: Self.succeeded)
         #expect(Self.succeeded(good))
-        #expect(Self.isException(0x02)(client.read(unit: 2, address: 20, count: 3)))   // past the span
+        #expect(Self.isException(0x02)(client.read(unit: 2, address: 20, count: 3)))  // past the span
         #expect(Self.isException(0x02)(client.read(unit: 2, address: 100, count: 1)))
-        #expect(Self.succeeded(client.read(unit: 2, address: 2, count: 8)))            // a gap inside: zeros
+        #expect(Self.succeeded(client.read(unit: 2, address: 2, count: 8)))  // a gap inside: zeros
         #expect(try client.read(unit: 2, address: 2, count: 8).get() == [0, 0, 0, 0, 0, 0, 0, 0])
         #expect(client.writeRegister(unit: 2, address: 10, value: 1)?.exception == 0x01)
         #expect(Self.isException(0x0A)(client.read(unit: 7, address: 0, count: 1)))
         #expect(Self.isException(0x0B)(client.read(unit: 1, address: 10, count: 2)))
         #expect(Self.isException(0x0B)(client.read(unit: 1, address: 0, count: 12)))  // touches meter data
-        let status = try client.read(unit: 1, address: 0, count: 2).get()            // status always answers
+        let status = try client.read(unit: 1, address: 0, count: 2).get()  // status always answers
         #expect(status[0] == 0)
-        let failed = Self.eventually({ client.read(unit: 1, address: 0, count: 2) }, until: {
-            (try? $0.get()[1]).map { $0 > 0 } ?? false
-        })
+        let failed = Self.eventually(
+            { client.read(unit: 1, address: 0, count: 2) },
+            until: {
+                (try? $0.get()[1]).map { $0 > 0 } ?? false
+            })
         #expect(try failed.get()[1] > 0)
     }
 
@@ -145,33 +152,43 @@ import Testing
         let sim = try Background(["simulate", "--listen", "127.0.0.1:0", "--seed", "5"])
         defer { sim.stop() }
         let simPort = try sim.wait(for: #"on tcp://127\.0\.0\.1:(\d+)"#)
-        let yaml = Self.header(line: "tcp://127.0.0.1:\(simPort)", poll: "200ms", stale: "1s") + """
-            register_sets:
-              set:
-                - { address: 0, value: status.online, type: uint16 }
-                - { address: 10, value: temperature.1 }
+        let yaml =
+            Self.header(line: "tcp://127.0.0.1:\(simPort)", poll: "200ms", stale: "1s") + """
+                register_sets:
+                  set:
+                    - { address: 0, value: status.online, type: uint16 }
+                    - { address: 10, value: temperature.1 }
 
-            """
+                """
         let (server, port, _) = try Self.serve(yaml)
         defer { server.stop() }
         let client = try ModbusClient(port: port)
         #expect(Self.succeeded(Self.eventually({ client.read(unit: 1, address: 10, count: 2) }, until: Self.succeeded)))
         sim.send("fault silent")
         try sim.wait(for: "ok")
-        #expect(Self.isException(0x0B)(Self.eventually({ client.read(unit: 1, address: 10, count: 2) },
-                                                         until: Self.isException(0x0B))))
+        #expect(
+            Self.isException(0x0B)(
+                Self.eventually(
+                    { client.read(unit: 1, address: 10, count: 2) },
+                    until: Self.isException(0x0B))))
         // status.online follows within one render period (100 ms).
-        let offline = Self.eventually({ client.read(unit: 1, address: 0, count: 1) }, timeout: 1, until: {
-            (try? $0.get()) == [0]
-        })
+        let offline = Self.eventually(
+            { client.read(unit: 1, address: 0, count: 1) }, timeout: 1,
+            until: {
+                (try? $0.get()) == [0]
+            })
         #expect(try offline.get() == [0])
         try server.wait(for: "offline")
         sim.send("fault none")
         let back = Self.eventually({ client.read(unit: 1, address: 10, count: 2) }, until: Self.succeeded)
         #expect(Self.succeeded(back))
-        #expect(try Self.eventually({ client.read(unit: 1, address: 0, count: 1) }, timeout: 1, until: {
-            (try? $0.get()) == [1]
-        }).get() == [1])
+        #expect(
+            try Self.eventually(
+                { client.read(unit: 1, address: 0, count: 1) }, timeout: 1,
+                until: {
+                    (try? $0.get()) == [1]
+                }
+            ).get() == [1])
         try server.wait(for: "back online")
         // Offline is logged once, not at every failed poll.
         #expect(server.stderr.components(separatedBy: "offline, registers answer 0B").count == 2)
@@ -204,14 +221,15 @@ import Testing
     @Test func noTornIntegratorAcrossThousandsOfReads() throws {
         // Integrators roll F into L many times a second; a read that mixed an old L with a new F
         // (or two polls) would show a value going backwards.
-        let yaml = Self.header(line: "sim://?seed=41&rate=200000", poll: "20ms", stale: "5s") + """
-            register_sets:
-              set:
-                - { address: 0, value: energy.1, type: float64 }
-                - { address: 4, value: volume.1, type: float64 }
-                - { address: 8, value: energy.total, type: float64 }
+        let yaml =
+            Self.header(line: "sim://?seed=41&rate=200000", poll: "20ms", stale: "5s") + """
+                register_sets:
+                  set:
+                    - { address: 0, value: energy.1, type: float64 }
+                    - { address: 4, value: volume.1, type: float64 }
+                    - { address: 8, value: energy.total, type: float64 }
 
-            """
+                """
         let (server, port, _) = try Self.serve(yaml)
         defer { server.stop() }
         let client = try ModbusClient(port: port)
@@ -233,17 +251,22 @@ import Testing
     @Test func mbpollReadsAFloat() throws {
         let endpoint = "sim://?frozen=1&seed=51"
         let expected = try Self.frozenValues(endpoint)
-        let yaml = Self.header(line: endpoint, stale: "30s") + """
-            register_sets:
-              set:
-                - { address: 100, value: temperature.1, type: float32 }
+        let yaml =
+            Self.header(line: endpoint, stale: "30s") + """
+                register_sets:
+                  set:
+                    - { address: 100, value: temperature.1, type: float32 }
 
-            """
+                """
         let (server, port, _) = try Self.serve(yaml)
         defer { server.stop() }
         try server.wait(for: "online")
-        let out = try run("/usr/bin/mbpoll", ["-m", "tcp", "-p", "\(port)", "-a", "1", "-r", "101", "-c", "1",
-                                              "-t", "4:float", "-B", "-1", "127.0.0.1"])
+        let out = try run(
+            "/usr/bin/mbpoll",
+            [
+                "-m", "tcp", "-p", "\(port)", "-a", "1", "-r", "101", "-c", "1",
+                "-t", "4:float", "-B", "-1", "127.0.0.1",
+            ])
         let line = out.split(separator: "\n").first { $0.hasPrefix("[101]:") }
         let value = line.flatMap { Double($0.split(separator: "\t").last!.trimmingCharacters(in: .whitespaces)) }
         #expect(value != nil, "mbpoll said: \(out)")

@@ -6,8 +6,10 @@ import Testing
 @Suite struct CheckCorpusEndToEndTests {
     static let corpus = repositoryRoot.appendingPathComponent("Tests/MappingTests/Corpus")
 
-    @Test(arguments: ["syntax-error", "syntax-error-flow", "tab-indentation", "unterminated-quote", "wrong-types",
-                      "wrong-types-keys", "unknown-keys", "overlap", "durations", "empty"])
+    @Test(arguments: [
+        "syntax-error", "syntax-error-flow", "tab-indentation", "unterminated-quote", "wrong-types",
+        "wrong-types-keys", "unknown-keys", "overlap", "durations", "empty",
+    ])
     func checkPrintsExactlyTheExpectedLines(name: String) throws {
         // Run from the corpus directory so FILE in `FILE:LINE:COL` is the bare name, as in `.expected`.
         let p = Process()

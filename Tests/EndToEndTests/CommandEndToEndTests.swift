@@ -24,7 +24,7 @@ import Testing
 
     @Test func traceShowsEveryFrameInHex() throws {
         let out = try tembridge(["identify", "sim://?seed=4", "--trace"])
-        #expect(out.stderr.contains("-> sim://?seed=4 55 01 FE 00 00 00 AB"))   // PROTOCOL-NOTES test vector
+        #expect(out.stderr.contains("-> sim://?seed=4 55 01 FE 00 00 00 AB"))  // PROTOCOL-NOTES test vector
         #expect(out.stderr.contains("<- sim://?seed=4 AA 01 FE 00 00 07 D2 C5 CC D1 31 30 36"))
     }
 
@@ -69,14 +69,19 @@ import Testing
 
     @Test func archiveFromToSelectsThePeriods() throws {
         // The frozen simulator starts 2024-03-01T10:30 with 48 hours of history.
-        let out = try tembridge(["archive", "sim://?frozen=1&seed=9", "--kind", "hourly",
-                                 "--from", "2024-03-01T05:00", "--to", "2024-03-01T07:00", "--format", "json"])
+        let out = try tembridge([
+            "archive", "sim://?frozen=1&seed=9", "--kind", "hourly",
+            "--from", "2024-03-01T05:00", "--to", "2024-03-01T07:00", "--format", "json",
+        ])
         #expect(out.status == 0, "\(out.stderr)")
         let records = try JSONSerialization.jsonObject(with: Data(out.stdout.utf8)) as! [[String: Any]]
-        #expect(records.map { $0["period"] as! String }
+        #expect(
+            records.map { $0["period"] as! String }
                 == ["2024-03-01T05:00:00", "2024-03-01T06:00:00", "2024-03-01T07:00:00"])
-        let day = try tembridge(["archive", "sim://?frozen=1&seed=9", "--kind", "hourly", "--from", "2024-02-29",
-                                 "--to", "2024-02-29"])
+        let day = try tembridge([
+            "archive", "sim://?frozen=1&seed=9", "--kind", "hourly", "--from", "2024-02-29",
+            "--to", "2024-02-29",
+        ])
         #expect(day.stdout.split(separator: "\n").count == 1 + 24)
     }
 

@@ -177,9 +177,12 @@ import Testing
         }
 
         // 9. Unit ids 0 and 255: 255 is mapped (the same meter as 1), 0 is not (0A).
-        #expect(Frame.registers(try RawConnection.ask(port: port, Frame.request(unit: 255, Frame.readHolding(address: 0, count: 10))),
-                                unit: 255) == expected)
-        #expect(try RawConnection.ask(port: port, Frame.request(unit: 0, Frame.readHolding(address: 0, count: 10)))
+        #expect(
+            Frame.registers(
+                try RawConnection.ask(port: port, Frame.request(unit: 255, Frame.readHolding(address: 0, count: 10))),
+                unit: 255) == expected)
+        #expect(
+            try RawConnection.ask(port: port, Frame.request(unit: 0, Frame.readHolding(address: 0, count: 10)))
                 == Frame.exception(unit: 0, function: 0x03, code: 0x0A))
 
         // Afterwards: back to the baseline, within a short settle.
@@ -196,10 +199,12 @@ import Testing
         #expect(report.p99 < 0.050, "p99 \(report.p99 * 1000) ms")
         #expect(after.fds <= before.fds + 2, "fds \(before.fds) -> \(after.fds)")
         #expect(after.rssKiB <= before.rssKiB + 2048, "VmRSS \(before.rssKiB) -> \(after.rssKiB) KiB")
-        print(String(format: "hostile clients: %d good reads, latency p50 %.2f ms p99 %.2f ms max %.2f ms; "
-                     + "half-header close after %.2f s; VmRSS %d -> %d KiB; fds %d -> %d; threads %d -> %d",
-                     report.count, report.p50 * 1000, report.p99 * 1000, report.max * 1000, byteTimeoutSeconds,
-                     before.rssKiB, after.rssKiB, before.fds, after.fds, before.threads, after.threads))
+        print(
+            String(
+                format: "hostile clients: %d good reads, latency p50 %.2f ms p99 %.2f ms max %.2f ms; "
+                    + "half-header close after %.2f s; VmRSS %d -> %d KiB; fds %d -> %d; threads %d -> %d",
+                report.count, report.p50 * 1000, report.p99 * 1000, report.max * 1000, byteTimeoutSeconds,
+                before.rssKiB, after.rssKiB, before.fds, after.fds, before.threads, after.threads))
         #expect(server.stop() == 0)
     }
 }
@@ -322,8 +327,9 @@ private final class GoodClient: @unchecked Sendable {
             func quantile(_ q: Double) -> Double {
                 sorted.isEmpty ? .infinity : sorted[min(sorted.count - 1, Int(Double(sorted.count) * q))]
             }
-            return Report(count: sorted.count, failures: failures, p50: quantile(0.5), p99: quantile(0.99),
-                          max: sorted.last ?? .infinity)
+            return Report(
+                count: sorted.count, failures: failures, p50: quantile(0.5), p99: quantile(0.99),
+                max: sorted.last ?? .infinity)
         }
     }
 }
@@ -355,7 +361,8 @@ private enum Frame {
     /// The registers of an FC03 response from `unit`; nil if `bytes` is anything else.
     static func registers(_ bytes: [UInt8], unit: UInt8 = 1) -> [UInt16]? {
         guard bytes.count >= 9, bytes[6] == unit, bytes[7] == 0x03, Int(bytes[8]) == bytes.count - 9,
-              Int(bytes[4]) << 8 | Int(bytes[5]) == bytes.count - 6 else { return nil }
+            Int(bytes[4]) << 8 | Int(bytes[5]) == bytes.count - 6
+        else { return nil }
         return stride(from: 9, to: bytes.count - 1, by: 2).map { UInt16(bytes[$0]) << 8 | UInt16(bytes[$0 + 1]) }
     }
 }

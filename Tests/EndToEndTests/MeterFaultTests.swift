@@ -21,8 +21,10 @@ import Testing
     /// `a+b` applies both (a converter that refuses new connections only matters once the
     /// current one is dropped).
     /// `delay=400ms` answers every request twice as late as the timeout.
-    static let rejecting = ["silent", "bad-checksum", "wrong-address", "partial", "drop-connection",
-                            "refuse-connections+drop-connection", "delay=400ms"]
+    static let rejecting = [
+        "silent", "bad-checksum", "wrong-address", "partial", "drop-connection",
+        "refuse-connections+drop-connection", "delay=400ms",
+    ]
 
     @Test(arguments: rejecting)
     func goesStaleServesNoRejectedReplyAndRecovers(fault: String) throws {
@@ -54,15 +56,18 @@ import Testing
             status = try rig.status()
         }
         #expect(status.failed >= rig.initialFailed + 3, "\(fault): only \(status.failed - rig.initialFailed) failed polls")
-        #expect(okAtFirstFailure != nil && status.ok == okAtFirstFailure,
-                "\(fault): polls_ok \(String(describing: okAtFirstFailure)) -> \(status.ok) under the fault")
+        #expect(
+            okAtFirstFailure != nil && status.ok == okAtFirstFailure,
+            "\(fault): polls_ok \(String(describing: okAtFirstFailure)) -> \(status.ok) under the fault")
         #expect(status.online == 0 && rig.data() == .stale)
 
         try rig.control("fault none")
         let recovery = try rig.awaitRecovery(expected)
         #expect(recovery < Self.recoveryBound, "\(fault): recovered after \(recovery) s")
-        print(String(format: "meter fault %@: stale after %.2f s, recovered %.2f s after clearing (bound %.2f s)",
-                     fault, staleSeconds, recovery, Self.recoveryBound))
+        print(
+            String(
+                format: "meter fault %@: stale after %.2f s, recovered %.2f s after clearing (bound %.2f s)",
+                fault, staleSeconds, recovery, Self.recoveryBound))
     }
 
     /// Noise before the reply and the request's echo: the receiver resynchronises, so no poll
@@ -115,8 +120,9 @@ import Testing
             current = registers
             // Old serial with old energy, or new serial with new energy: never a mix.
             let serial = Decode.uint32(Array(current[2..<4])), energy = Decode.float64(Array(current[4..<8]))
-            #expect((serial == oldSerial && energy == oldEnergy) || (serial == newSerial && energy == fresh["energy.1"]),
-                    "restart: serial \(serial) with energy \(energy)")
+            #expect(
+                (serial == oldSerial && energy == oldEnergy) || (serial == newSerial && energy == fresh["energy.1"]),
+                "restart: serial \(serial) with energy \(energy)")
         }
         let seconds = Date().timeIntervalSince(start)
         #expect(Decode.uint32(Array(current[2..<4])) == newSerial)
@@ -134,11 +140,13 @@ import Testing
     /// (Before the fix in `MeterClient` the bridge served each value in its neighbour's register,
     /// with every poll counted good.)
     @Test func lateRepliesNeverAnswerAnotherRequest() throws {
-        let rig = try Rig(seed: 501, registers: """
-                - { address: 10, raw: { t2k: 0x0200, type: f32 }, type: float32 }
-                - { address: 12, raw: { t2k: 0x0300, type: f32 }, type: float32 }
-                - { address: 14, raw: { t2k: 0x0400, type: f32 }, type: float32 }
-            """)
+        let rig = try Rig(
+            seed: 501,
+            registers: """
+                    - { address: 10, raw: { t2k: 0x0200, type: f32 }, type: float32 }
+                    - { address: 12, raw: { t2k: 0x0300, type: f32 }, type: float32 }
+                    - { address: 14, raw: { t2k: 0x0400, type: f32 }, type: float32 }
+                """)
         defer { rig.stop() }
         func raws() -> Served {
             switch rig.client.read(unit: 1, address: 10, count: 6) {
@@ -155,8 +163,9 @@ import Testing
         }
         guard case let .value(expected) = served else { throw TestFailure("never online: \(served)") }
         #expect(Decode.float32(Array(expected[0..<2])) == Float(try rig.simulatorValues()["temperature.1"]!))
-        #expect(Set([expected[0..<2], expected[2..<4], expected[4..<6]].map { Array($0) }).count == 3,
-                "the three values must differ for a swap to show")
+        #expect(
+            Set([expected[0..<2], expected[2..<4], expected[4..<6]].map { Array($0) }).count == 3,
+            "the three values must differ for a swap to show")
 
         let before = try rig.status()
         try rig.control("fault delay=400ms")
@@ -249,13 +258,13 @@ private final class Rig {
 
     /// The default register set: temperature.1, serial_number, energy.1 and three raw f32 at 10..<24.
     static let dataRegisters = """
-                - { address: 10, value: temperature.1, type: float32 }
-                - { address: 12, value: serial_number, type: uint32 }
-                - { address: 14, value: energy.1, type: float64 }
-                - { address: 18, raw: { t2k: 0x0200, type: f32 }, type: float32 }
-                - { address: 20, raw: { t2k: 0x0300, type: f32 }, type: float32 }
-                - { address: 22, raw: { t2k: 0x0400, type: f32 }, type: float32 }
-            """
+            - { address: 10, value: temperature.1, type: float32 }
+            - { address: 12, value: serial_number, type: uint32 }
+            - { address: 14, value: energy.1, type: float64 }
+            - { address: 18, raw: { t2k: 0x0200, type: f32 }, type: float32 }
+            - { address: 20, raw: { t2k: 0x0300, type: f32 }, type: float32 }
+            - { address: 22, raw: { t2k: 0x0400, type: f32 }, type: float32 }
+        """
 
     init(seed: UInt64, registers: String = Rig.dataRegisters) throws {
         self.seed = seed
@@ -371,8 +380,10 @@ private final class Rig {
 
     /// Starts a simulator like the first one on the same port (the converter is back).
     func restartSimulator() throws {
-        simulator = try Background(["simulate", "--listen", "127.0.0.1:\(simulatorPort)", "--frozen", "--seed", "\(seed)",
-                                    "--addresses", "1"])
+        simulator = try Background([
+            "simulate", "--listen", "127.0.0.1:\(simulatorPort)", "--frozen", "--seed", "\(seed)",
+            "--addresses", "1",
+        ])
         try simulator.wait(for: "simulating")
     }
 }

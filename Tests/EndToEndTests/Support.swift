@@ -7,7 +7,8 @@ import Testing
 let repositoryRoot: URL = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
     .deletingLastPathComponent().deletingLastPathComponent()
 
-let binary: String = ProcessInfo.processInfo.environment["TEMBRIDGE_BIN"]
+let binary: String =
+    ProcessInfo.processInfo.environment["TEMBRIDGE_BIN"]
     ?? repositoryRoot.appendingPathComponent(".build/debug/tembridge").path
 
 /// The result of running the binary to completion.
@@ -35,8 +36,9 @@ func tembridge(_ arguments: [String], timeout: Double = 30) throws -> Outcome {
     let stderr = err.fileHandleForReading.readDataToEndOfFile()
     p.waitUntilExit()
     killer.cancel()
-    return Outcome(status: p.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                   stderr: String(decoding: stderr, as: UTF8.self), seconds: Date().timeIntervalSince(started))
+    return Outcome(
+        status: p.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+        stderr: String(decoding: stderr, as: UTF8.self), seconds: Date().timeIntervalSince(started))
 }
 
 /// A `tembridge` process running in the background (a server or a simulator), with its
@@ -135,8 +137,10 @@ final class ModbusClient {
     func read(unit: Int, address: Int, count: Int, input: Bool = false) -> Result<[UInt16], ModbusFailure> {
         modbus_set_slave(ctx, Int32(unit))
         var regs = [UInt16](repeating: 0, count: count)
-        let rc = input ? modbus_read_input_registers(ctx, Int32(address), Int32(count), &regs)
-                       : modbus_read_registers(ctx, Int32(address), Int32(count), &regs)
+        let rc =
+            input
+            ? modbus_read_input_registers(ctx, Int32(address), Int32(count), &regs)
+            : modbus_read_registers(ctx, Int32(address), Int32(count), &regs)
         return rc == count ? .success(regs) : .failure(ModbusFailure(errno: errno))
     }
 

@@ -40,7 +40,8 @@ import Testing
     /// at their exact line and column.
     @Test func hugeFileReportsItsFirstAndLastProblem() {
         let count = 20_000
-        var yaml = "lines: [{ name: sim, endpoint: \"sim://\" }]\nmeters: [{ name: m, line: sim, address: 1, registers: big }]\n"
+        var yaml =
+            "lines: [{ name: sim, endpoint: \"sim://\" }]\nmeters: [{ name: m, line: sim, address: 1, registers: big }]\n"
             + "register_sets:\n  big:\n"
         for i in 0..<count {
             let type = i == 0 ? "uint17" : "uint16"
@@ -58,7 +59,8 @@ import Testing
     /// one problem, at that line.
     @Test func hugeFileWithASyntaxErrorAtTheEnd() {
         let count = 20_000
-        var yaml = "lines: [{ name: sim, endpoint: \"sim://\" }]\nmeters: [{ name: m, line: sim, address: 1, registers: big }]\n"
+        var yaml =
+            "lines: [{ name: sim, endpoint: \"sim://\" }]\nmeters: [{ name: m, line: sim, address: 1, registers: big }]\n"
             + "register_sets:\n  big:\n"
         for i in 0..<count {
             yaml += "    - { address: \(i), value: temperature.1, type: uint16, scale: 10 }\n"

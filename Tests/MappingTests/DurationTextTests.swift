@@ -2,8 +2,10 @@ import Mapping
 import Testing
 
 @Suite struct DurationTextTests {
-    @Test(arguments: [("500ms", Duration.milliseconds(500)), ("5s", .seconds(5)), ("2m", .seconds(120)),
-                      ("1h", .seconds(3600)), (" 10s ", .seconds(10)), ("0s", .zero)])
+    @Test(arguments: [
+        ("500ms", Duration.milliseconds(500)), ("5s", .seconds(5)), ("2m", .seconds(120)),
+        ("1h", .seconds(3600)), (" 10s ", .seconds(10)), ("0s", .zero),
+    ])
     func parses(text: String, duration: Duration) throws {
         #expect(try Duration(parsing: text) == duration)
     }
@@ -26,8 +28,10 @@ import Testing
         }
     }
 
-    @Test(arguments: [(Duration.milliseconds(500), "500ms"), (.seconds(5), "5s"), (.seconds(120), "2m"),
-                      (.seconds(7200), "2h"), (.milliseconds(1500), "1500ms"), (.seconds(90), "90s"), (.zero, "0s")])
+    @Test(arguments: [
+        (Duration.milliseconds(500), "500ms"), (.seconds(5), "5s"), (.seconds(120), "2m"),
+        (.seconds(7200), "2h"), (.milliseconds(1500), "1500ms"), (.seconds(90), "90s"), (.zero, "0s"),
+    ])
     func writes(duration: Duration, text: String) throws {
         #expect(duration.mappingText == text)
         #expect(try Duration(parsing: text) == duration)

@@ -44,8 +44,11 @@ func loadFromRepository(_ relativePath: String) throws -> Mapping {
     @Test func examplesDirectoryHoldsOnlyTestedFiles() throws {
         let files = try FileManager.default.contentsOfDirectory(
             atPath: repositoryRoot.appendingPathComponent("mapping/examples").path)
-        #expect(Set(files) == ["two-meters-one-converter.yaml", "plc-cdab-floats.yaml",
-                               "scaled-int16-old-plc.yaml", "local-rs485.yaml"])
+        #expect(
+            Set(files) == [
+                "two-meters-one-converter.yaml", "plc-cdab-floats.yaml",
+                "scaled-int16-old-plc.yaml", "local-rs485.yaml",
+            ])
     }
 
     @Test func twoMetersOnOneConverter() throws {
@@ -53,8 +56,12 @@ func loadFromRepository(_ relativePath: String) throws -> Mapping {
         #expect(mapping.server.host == "0.0.0.0")
         #expect(mapping.server.port == 502)
         #expect(mapping.server.allow == [IPv4Network("10.0.0.0/8")!, IPv4Network("192.168.0.0/16")!])
-        #expect(mapping.lines == [LineConfig(name: "boiler-room", endpoint: .tcp(host: "192.168.1.50", port: 4001),
-                                             timeout: .seconds(2), retries: 2)])
+        #expect(
+            mapping.lines == [
+                LineConfig(
+                    name: "boiler-room", endpoint: .tcp(host: "192.168.1.50", port: 4001),
+                    timeout: .seconds(2), retries: 2)
+            ])
         #expect(mapping.meters(onLine: "boiler-room").map(\.address) == [1, 2])
         #expect(mapping.meter(unitID: 2)?.name == "building-b")
         #expect(mapping.meter(unitID: 3) == nil)

@@ -30,9 +30,9 @@ import Testing
     /// Debug builds run Yams unoptimised (about 5× slower); release checks 10 000 registers in
     /// about 0.2 s.
     #if DEBUG
-    static let limit: Duration = .seconds(3)
+        static let limit: Duration = .seconds(3)
     #else
-    static let limit: Duration = .seconds(1)
+        static let limit: Duration = .seconds(1)
     #endif
 
     @Test func tenThousandRegistersCheckFast() throws {
@@ -48,8 +48,9 @@ import Testing
 
     /// Ten thousand problems are as quick: unknown names are looked up once, overlaps swept.
     @Test func tenThousandProblemsReportFast() {
-        let yaml = Self.hugeFile(count: 10_000, value: { $0 % 2 == 0 ? "temprature.\($0 % 7 + 1)" : "flow.1" },
-                                 address: { $0 / 2 })
+        let yaml = Self.hugeFile(
+            count: 10_000, value: { $0 % 2 == 0 ? "temprature.\($0 % 7 + 1)" : "flow.1" },
+            address: { $0 / 2 })
         var problems: [String] = []
         let elapsed = Self.time { problems = MappingParserTests.problems(yaml) }
         #expect(problems.count == 10_000)

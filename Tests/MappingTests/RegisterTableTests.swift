@@ -22,18 +22,19 @@ import Testing
 
     @Test func markdown() throws {
         let mapping = try MappingParser.parse(yaml: Self.yaml, file: "small.yaml")
-        #expect(RegisterTable.markdown(mapping) == """
-            | unit_id | meter | address | address_4x | count | type | order | scale | value | uom | description |
-            | ---: | --- | ---: | ---: | ---: | --- | --- | ---: | --- | --- | --- |
-            | 1 | a | 0 | 400001 | 2 | float32 | ABCD |  | temperature.1 | °C | say "hot" \\| cold |
-            | 1 | a | 2 | 400003 | 2 | float32 | CDAB |  | raw 0x0200 f32 |  |  |
-            | 2 | b | 0 | 400001 | 1 | uint16 | ABCD | 1 | status.online |  | 1 while the meter's data is fresh, else 0 |
-            | 2 | b | 1 | 400002 | 1 | int16 | ABCD | 0.5 | temperature.2 | °C | temperature, channel 2 |
-            | 2 | b | 10 | 400011 | 2 | uint32 | ABCD | 1000 | energy.1 | MWh | energy, kWh |
-            | 3 | a | 0 | 400001 | 2 | float32 | ABCD |  | temperature.1 | °C | say "hot" \\| cold |
-            | 3 | a | 2 | 400003 | 2 | float32 | CDAB |  | raw 0x0200 f32 |  |  |
+        #expect(
+            RegisterTable.markdown(mapping) == """
+                | unit_id | meter | address | address_4x | count | type | order | scale | value | uom | description |
+                | ---: | --- | ---: | ---: | ---: | --- | --- | ---: | --- | --- | --- |
+                | 1 | a | 0 | 400001 | 2 | float32 | ABCD |  | temperature.1 | °C | say "hot" \\| cold |
+                | 1 | a | 2 | 400003 | 2 | float32 | CDAB |  | raw 0x0200 f32 |  |  |
+                | 2 | b | 0 | 400001 | 1 | uint16 | ABCD | 1 | status.online |  | 1 while the meter's data is fresh, else 0 |
+                | 2 | b | 1 | 400002 | 1 | int16 | ABCD | 0.5 | temperature.2 | °C | temperature, channel 2 |
+                | 2 | b | 10 | 400011 | 2 | uint32 | ABCD | 1000 | energy.1 | MWh | energy, kWh |
+                | 3 | a | 0 | 400001 | 2 | float32 | ABCD |  | temperature.1 | °C | say "hot" \\| cold |
+                | 3 | a | 2 | 400003 | 2 | float32 | CDAB |  | raw 0x0200 f32 |  |  |
 
-            """)
+                """)
     }
 
     @Test func csv() throws {
@@ -52,10 +53,11 @@ import Testing
     }
 
     @Test func highAddressesKeepSixDigits() throws {
-        let mapping = try MappingParser.parse(yaml: """
-            lines: [{ name: sim, endpoint: "sim://" }]
-            meters: [{ name: m, address: 1, registers: [{ address: 65535, value: status.online, type: uint16 }] }]
-            """, file: "high.yaml")
+        let mapping = try MappingParser.parse(
+            yaml: """
+                lines: [{ name: sim, endpoint: "sim://" }]
+                meters: [{ name: m, address: 1, registers: [{ address: 65535, value: status.online, type: uint16 }] }]
+                """, file: "high.yaml")
         #expect(RegisterTable.csv(mapping).contains("\r\n1,m,65535,465536,1,uint16,"))
     }
 

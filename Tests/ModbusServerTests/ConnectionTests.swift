@@ -1,5 +1,6 @@
 import Glibc
 import Testing
+
 @testable import ModbusServer
 
 /// Timeouts and misbehaving clients, each on its own connection thread.

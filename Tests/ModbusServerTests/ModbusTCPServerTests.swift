@@ -2,6 +2,7 @@ import CModbus
 import Glibc
 import Synchronization
 import Testing
+
 @testable import ModbusServer
 
 /// Real libmodbus clients against a server on a free port.
@@ -9,9 +10,10 @@ import Testing
     /// Unit 1: registers 100...109, 100...104 from the meter, 105 a gap, 106...109 status.
     func sampleStore(validUntil: UInt64? = .max) -> RegisterStore {
         let store = RegisterStore()
-        store.publish(image(
-            unit: 1, start: 100, [11, 12, 13, 14, 15, 0, 17, 18, 19, 20],
-            meterDerived: [true, true, true, true, true, false, false, false, false, false], validUntil: validUntil))
+        store.publish(
+            image(
+                unit: 1, start: 100, [11, 12, 13, 14, 15, 0, 17, 18, 19, 20],
+                meterDerived: [true, true, true, true, true, false, false, false, false, false], validUntil: validUntil))
         return store
     }
 
@@ -57,7 +59,9 @@ import Testing
             #expect(modbus_write_bits(client.context, 100, 1, &bits) == -1 && errno == ClientError.illegalFunction.code)
             #expect(modbus_mask_write_register(client.context, 100, 0, 1) == -1 && errno == ClientError.illegalFunction.code)
             var read = [UInt16](repeating: 0, count: 2)
-            #expect(modbus_write_and_read_registers(client.context, 100, 2, &values, 100, 2, &read) == -1 && errno == ClientError.illegalFunction.code)
+            #expect(
+                modbus_write_and_read_registers(client.context, 100, 2, &values, 100, 2, &read) == -1
+                    && errno == ClientError.illegalFunction.code)
             #expect(modbus_read_bits(client.context, 100, 1, &bits) == -1 && errno == ClientError.illegalFunction.code)
             // Nothing was written.
             #expect(client.read(100, 2).value == [11, 12])
@@ -101,7 +105,10 @@ import Testing
             #expect(client.read(105, 5).value == [0, 17, 18, 19, 20])  // gap and status registers
             // Fresh again: served on the same connection.
             let fresh = store.image(for: 1)!
-            store.publish(UnitImage(unitID: 1, start: fresh.start, registers: fresh.registers, meterDerived: fresh.meterDerived, validUntil: MonotonicClock.now(plus: .seconds(60))))
+            store.publish(
+                UnitImage(
+                    unitID: 1, start: fresh.start, registers: fresh.registers, meterDerived: fresh.meterDerived,
+                    validUntil: MonotonicClock.now(plus: .seconds(60))))
             #expect(client.read(100, 2).value == [11, 12])
         }
     }
@@ -113,14 +120,15 @@ import Testing
         try serving(store) { server in
             let done = Atomic<Bool>(false)
             let publisher = Flag()
-            #expect(startDetachedThread {
-                var counter: UInt16 = 0
-                while !done.load(ordering: .relaxed) {
-                    counter &+= 1
-                    store.publish(image(Array(repeating: counter, count: count)))
-                }
-                publisher.set()
-            })
+            #expect(
+                startDetachedThread {
+                    var counter: UInt16 = 0
+                    while !done.load(ordering: .relaxed) {
+                        counter &+= 1
+                        store.publish(image(Array(repeating: counter, count: count)))
+                    }
+                    publisher.set()
+                })
             defer {
                 done.store(true, ordering: .relaxed)
                 #expect(publisher.wait(.seconds(2)))
@@ -180,12 +188,16 @@ import Testing
     @Test func listeningOnABusyPortFails() throws {
         try serving(sampleStore()) { server in
             let taken = ServerConfiguration(host: "127.0.0.1", port: server.port)
-            let error = #expect(throws: ModbusServerError.self) { try ModbusTCPServer(configuration: taken, store: RegisterStore()) }
+            let error = #expect(throws: ModbusServerError.self) {
+                try ModbusTCPServer(configuration: taken, store: RegisterStore())
+            }
             #expect(error?.description == "cannot listen on 127.0.0.1:\(server.port): Address already in use")
             #expect(error?.code == EADDRINUSE)
         }
         let nowhere = ServerConfiguration(host: "no-such-host.invalid", port: 0)
-        let error = #expect(throws: ModbusServerError.self) { try ModbusTCPServer(configuration: nowhere, store: RegisterStore()) }
+        let error = #expect(throws: ModbusServerError.self) {
+            try ModbusTCPServer(configuration: nowhere, store: RegisterStore())
+        }
         #expect(error?.description.hasPrefix("cannot listen on no-such-host.invalid:0: ") == true)
     }
 
@@ -193,7 +205,10 @@ import Testing
         let store = sampleStore()
         let server = try ModbusTCPServer(configuration: ServerConfiguration(port: 0), store: store)
         let finished = Flag()
-        #expect(startDetachedThread { server.run(); finished.set() })
+        #expect(
+            startDetachedThread {
+                server.run(); finished.set()
+            })
         let idle = try #require(Client(port: server.port))
         let busy = try #require(Client(port: server.port))
         #expect(busy.read(100, 1).value == [11])

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import ModbusServer
 
 @Suite struct RegisterStoreTests {

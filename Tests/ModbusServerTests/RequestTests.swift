@@ -1,13 +1,20 @@
 import Testing
+
 @testable import ModbusServer
 
 /// The answer decision, without sockets.
 @Suite struct RequestTests {
     /// Registers 10...19: 10...14 from the meter, 15...19 status.
-    let mixed = image(start: 10, Array(0..<10), meterDerived: Array(repeating: true, count: 5) + Array(repeating: false, count: 5), validUntil: 1_000)
+    let mixed = image(
+        start: 10, Array(0..<10), meterDerived: Array(repeating: true, count: 5) + Array(repeating: false, count: 5),
+        validUntil: 1_000)
 
-    func answer(_ function: UInt8, _ address: UInt16, _ quantity: UInt16, image: UnitImage?, inputRegisters: Bool = true, now: UInt64 = 0) -> Answer {
-        Answer(to: Request(unitID: 1, function: function, address: address, quantity: quantity), image: image, inputRegisters: inputRegisters, now: now)
+    func answer(
+        _ function: UInt8, _ address: UInt16, _ quantity: UInt16, image: UnitImage?, inputRegisters: Bool = true, now: UInt64 = 0
+    ) -> Answer {
+        Answer(
+            to: Request(unitID: 1, function: function, address: address, quantity: quantity), image: image,
+            inputRegisters: inputRegisters, now: now)
     }
 
     @Test func readsOfAFreshImageAreReplied() {

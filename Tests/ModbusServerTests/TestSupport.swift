@@ -2,6 +2,7 @@ import CModbus
 import Glibc
 import Synchronization
 import Testing
+
 @testable import ModbusServer
 
 /// Runs `server.run()` on its own thread for the duration of `body`, then stops it and waits
@@ -20,7 +21,10 @@ func serving<T>(
     configuration.port = 0
     let server = try ModbusTCPServer(configuration: configuration, store: store)
     let finished = Flag()
-    #expect(startDetachedThread { server.run(); finished.set() })
+    #expect(
+        startDetachedThread {
+            server.run(); finished.set()
+        })
     defer {
         server.stop()
         #expect(finished.wait(.seconds(5)), "run() did not return after stop()")
@@ -78,7 +82,8 @@ final class Client {
 
     func read(_ address: Int, _ count: Int, input: Bool = false) -> Result<[UInt16], ClientError> {
         var values = [UInt16](repeating: 0xFFFF, count: max(count, 1))
-        let rc = input
+        let rc =
+            input
             ? modbus_read_input_registers(context, Int32(address), Int32(count), &values)
             : modbus_read_registers(context, Int32(address), Int32(count), &values)
         guard rc >= 0 else { return .failure(ClientError(errno)) }

@@ -1,11 +1,13 @@
 import Testing
+
 @testable import TEMLink
 
 @Suite struct DeadlineTests {
-    @Test(arguments: [
-        (.seconds(1), "1s"), (.milliseconds(500), "0.5s"), (.milliseconds(1250), "1.25s"),
-        (.milliseconds(30), "0.03s"), (.microseconds(999_900), "1s"), (.seconds(12), "12s"),
-    ] as [(Duration, String)])
+    @Test(
+        arguments: [
+            (.seconds(1), "1s"), (.milliseconds(500), "0.5s"), (.milliseconds(1250), "1.25s"),
+            (.milliseconds(30), "0.03s"), (.microseconds(999_900), "1s"), (.seconds(12), "12s"),
+        ] as [(Duration, String)])
     func brief(duration: Duration, text: String) {
         #expect(duration.brief == text)
     }

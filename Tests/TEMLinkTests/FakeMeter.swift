@@ -109,10 +109,13 @@ final class FakeMeter: Sendable {
     private func start(_ body: @escaping @Sendable () -> Void) {
         let box = Unmanaged.passRetained(ThreadBody(body)).toOpaque()
         var t = pthread_t()
-        precondition(pthread_create(&t, nil, { raw in
-            Unmanaged<ThreadBody>.fromOpaque(raw!).takeRetainedValue().body()
-            return nil
-        }, box) == 0)
+        precondition(
+            pthread_create(
+                &t, nil,
+                { raw in
+                    Unmanaged<ThreadBody>.fromOpaque(raw!).takeRetainedValue().body()
+                    return nil
+                }, box) == 0)
         thread.withLock { $0 = t }
     }
 

@@ -1,8 +1,8 @@
 import Glibc
 import Synchronization
-import Testing
 import TEMLink
 import TEMProtocol
+import Testing
 
 /// The exchange over TCP against the in-test fake meter.
 @Suite struct MeterClientTests {
@@ -41,9 +41,10 @@ import TEMProtocol
         }
         #expect(meter.requests.map(FakeMeter.command(of:)) == reads)
         #expect(try client.readT2K(address: 1, at: 0x0300, length: 100).count == 100)
-        #expect(meter.requests.suffix(2).map { FakeMeter.command(of: $0) } == [
-            .readT2K(address: 0x0300, length: 64), .readT2K(address: 0x0340, length: 36),
-        ])
+        #expect(
+            meter.requests.suffix(2).map { FakeMeter.command(of: $0) } == [
+                .readT2K(address: 0x0300, length: 64), .readT2K(address: 0x0340, length: 36),
+            ])
     }
 
     /// Silence: three attempts, each bounded by the timeout, then one error naming meter, command
@@ -55,7 +56,9 @@ import TEMProtocol
         let (error, seconds) = timed { exchangeError { _ = try client.readT2K(address: 1, at: 0x0200, length: 28) } }
         #expect(error?.reason == .timeout(after: .milliseconds(300), partial: []))
         #expect(error?.attempts == 3)
-        #expect(error?.description == "meter 1 at tcp://127.0.0.1:\(meter.port): read T2K 0x0200 ×28: no reply within 0.3s (3 attempts)")
+        #expect(
+            error?.description
+                == "meter 1 at tcp://127.0.0.1:\(meter.port): read T2K 0x0200 ×28: no reply within 0.3s (3 attempts)")
         #expect(seconds >= 0.9 && seconds < 0.9 + 0.4, "took \(seconds) s")
         #expect(meter.requests.count == 3)
         #expect(client.statistics.retries == 2)
@@ -79,7 +82,8 @@ import TEMProtocol
             return
         }
         #expect(error?.attempts == 3)
-        #expect(error?.description.hasPrefix("meter 1 at tcp://127.0.0.1:\(meter.port): identify: bad checksum: expected ") == true)
+        #expect(
+            error?.description.hasPrefix("meter 1 at tcp://127.0.0.1:\(meter.port): identify: bad checksum: expected ") == true)
     }
 
     @Test func wrongAddressFailsWithoutRetries() {
@@ -88,7 +92,9 @@ import TEMProtocol
         let settings = ExchangeSettings(timeout: .milliseconds(300), retries: 0)
         let error = exchangeError { _ = try Self.client(meter, settings).identify(address: 7) }
         #expect(error?.reason == .reply(.addressMismatch(expected: 7, got: 8)))
-        #expect(error?.description == "meter 7 at tcp://127.0.0.1:\(meter.port): identify: reply from address 8, expected 7 (1 attempt)")
+        #expect(
+            error?.description
+                == "meter 7 at tcp://127.0.0.1:\(meter.port): identify: reply from address 8, expected 7 (1 attempt)")
     }
 
     /// Noise and the echoed request (whose data holds 0xAA) before the reply are skipped.
@@ -108,8 +114,11 @@ import TEMProtocol
         let settings = ExchangeSettings(timeout: .seconds(2), retries: 0, interByteTimeout: .milliseconds(100))
         let client = Self.client(meter, settings)
         let (error, seconds) = timed { exchangeError { _ = try client.identify(address: 1) } }
-        #expect(error?.reason == .stalled(gap: .milliseconds(100), partial: [0xAA, 0x01, 0xFE, 0x00, 0x00, 0x07, 0xD2, 0xC5, 0xCC]))
-        #expect(error?.description.hasSuffix("identify: reply stalled, no byte for 0.1s after 9 bytes (AA 01 FE 00 00 07 D2 C5 …) (1 attempt)") == true)
+        #expect(
+            error?.reason == .stalled(gap: .milliseconds(100), partial: [0xAA, 0x01, 0xFE, 0x00, 0x00, 0x07, 0xD2, 0xC5, 0xCC]))
+        #expect(
+            error?.description.hasSuffix(
+                "identify: reply stalled, no byte for 0.1s after 9 bytes (AA 01 FE 00 00 07 D2 C5 …) (1 attempt)") == true)
         #expect(seconds < 1, "took \(seconds) s")
     }
 
@@ -168,12 +177,13 @@ import TEMProtocol
     }
 
     /// cp1251 Cyrillic, ASCII look-alikes as they are, Ё/ё, NUL padding dropped.
-    @Test(arguments: [
-        ([0xD2, 0xC5, 0xCC, 0xD1, 0x31, 0x30, 0x36], "ТЕМС106"),
-        ([0x54, 0x45, 0x4D, 0x43, 0x31, 0x30, 0x36], "TEMC106"),
-        ([0xC0, 0xDF, 0xE0, 0xFF, 0xA8, 0xB8, 0x00], "АЯаяЁё"),
-        ([0x98, 0x41, 0x00, 0x00, 0x00, 0x00, 0x00], "\u{FFFD}A"),
-    ] as [([UInt8], String)])
+    @Test(
+        arguments: [
+            ([0xD2, 0xC5, 0xCC, 0xD1, 0x31, 0x30, 0x36], "ТЕМС106"),
+            ([0x54, 0x45, 0x4D, 0x43, 0x31, 0x30, 0x36], "TEMC106"),
+            ([0xC0, 0xDF, 0xE0, 0xFF, 0xA8, 0xB8, 0x00], "АЯаяЁё"),
+            ([0x98, 0x41, 0x00, 0x00, 0x00, 0x00, 0x00], "\u{FFFD}A"),
+        ] as [([UInt8], String)])
     func identifyDecodesCP1251(name: [UInt8], text: String) throws {
         let meter = FakeMeter(tcp: [.answerData(name)])
         defer { meter.stop() }

@@ -1,7 +1,7 @@
 import Glibc
-import Testing
 import TEMLink
 import TEMProtocol
+import Testing
 
 /// The serial link on a pseudo-terminal: the test plays the meter on the master side, so the
 /// bytes pass through the slave's termios settings as they would through a USB adapter's.
@@ -60,6 +60,8 @@ import TEMProtocol
 
     @Test func unsupportedBaudRate() {
         let error = linkError { try SerialLink(path: "/dev/null", baud: 115_200).open(timeout: .seconds(1)) }
-        #expect(error?.description == "serial:///dev/null?baud=115200: unsupported baud rate 115200 (use 9600, 19200, 38400 or 57600)")
+        #expect(
+            error?.description == "serial:///dev/null?baud=115200: unsupported baud rate 115200 (use 9600, 19200, 38400 or 57600)"
+        )
     }
 }

@@ -1,7 +1,7 @@
 import Glibc
-import Testing
 import TEMLink
 import TEMProtocol
+import Testing
 
 /// The TCP link on its own: connecting, errors naming the endpoint, a dropped connection.
 @Suite struct TCPLinkTests {

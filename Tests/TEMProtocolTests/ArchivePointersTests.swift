@@ -1,5 +1,5 @@
-import Testing
 import TEMProtocol
+import Testing
 
 @Suite struct ArchivePointersTests {
     /// A T2K image holding FLASH_TYPE and the three "written next" pointers (+ 0x200000).

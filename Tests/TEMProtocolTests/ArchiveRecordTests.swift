@@ -1,5 +1,5 @@
-import Testing
 import TEMProtocol
+import Testing
 
 @Suite struct ArchiveRecordTests {
     typealias Offset = ArchiveRecord.Offset
@@ -20,7 +20,7 @@ import TEMProtocol
         put(BigEndian.bytes(UInt32(3600)), Offset.timePowered)
         put(BigEndian.bytes(UInt32(120)), Offset.timeFault + 8)
         put([0x81, 0, 0, 0, 0, 0x10], Offset.errors)
-        bytes[0x17F] = 0x5C // record checksum: not verified
+        bytes[0x17F] = 0x5C  // record checksum: not verified
         return bytes
     }
 
@@ -56,7 +56,7 @@ import TEMProtocol
 
     @Test func badBCDDateIsImpossible() {
         var bytes = Self.record()
-        bytes[Offset.written] = 0x0A // hour digit over 9
+        bytes[Offset.written] = 0x0A  // hour digit over 9
         #expect(throws: ArchiveRecord.Empty.impossibleDate(stamp: [0x0A, 0x20, 0x03, 0x15])) {
             try ArchiveRecord(bytes: bytes)
         }
@@ -64,7 +64,7 @@ import TEMProtocol
 
     @Test func impossibleCalendarDates() {
         var bytes = Self.record()
-        bytes[Offset.period + 2] = 0x13 // month 13
+        bytes[Offset.period + 2] = 0x13  // month 13
         #expect(throws: ArchiveRecord.Empty.impossibleDate(stamp: [0x07, 0x20, 0x13, 0x15])) {
             try ArchiveRecord(bytes: bytes)
         }

@@ -1,5 +1,5 @@
-import Testing
 import TEMProtocol
+import Testing
 
 @Suite struct FrameTests {
     /// PROTOCOL-NOTES, test vectors: identify request for address 1.

@@ -1,5 +1,5 @@
-import Testing
 import TEMProtocol
+import Testing
 
 @Suite struct MeterClockTests {
     /// PROTOCOL-NOTES, test vectors: clock bytes `33 15 14 02 03 16` = 2016-03-02 14:15:33.

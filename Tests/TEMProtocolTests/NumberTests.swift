@@ -1,5 +1,5 @@
-import Testing
 import TEMProtocol
+import Testing
 
 @Suite struct NumberTests {
     /// PROTOCOL-NOTES, test vectors: I 21827 = `55 43`.
@@ -33,6 +33,9 @@ import TEMProtocol
     @Test func decodesFromSliceIndices() {
         let bytes: [UInt8] = [0xEE, 0x55, 0x43]
         #expect(FieldType.u16.decode(bytes[1...]) == 21827)
-        #expect(FieldType.allCases.allSatisfy { $0.size == ($0 == .f32 || $0 == .u32 || $0 == .i32 ? 4 : $0 == .u16 || $0 == .i16 ? 2 : 1) })
+        #expect(
+            FieldType.allCases.allSatisfy {
+                $0.size == ($0 == .f32 || $0 == .u32 || $0 == .i32 ? 4 : $0 == .u16 || $0 == .i16 ? 2 : 1)
+            })
     }
 }

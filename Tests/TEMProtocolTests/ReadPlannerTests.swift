@@ -1,5 +1,5 @@
-import Testing
 import TEMProtocol
+import Testing
 
 @Suite struct ReadPlannerTests {
     /// True when every range lies wholly inside one read of the plan.
@@ -78,8 +78,9 @@ import TEMProtocol
             let plan = ReadPlanner.plan(ranges, maxLength: maxLength)
             #expect(Self.covers(plan, ranges), "trial \(trial): \(ranges)")
             #expect(Self.lengths(plan).allSatisfy { $0 <= maxLength }, "trial \(trial)")
-            #expect(plan.reads.count == Self.bruteForceMinimum(ranges, maxLength: maxLength),
-                    "trial \(trial): \(ranges) max \(maxLength) → \(plan)")
+            #expect(
+                plan.reads.count == Self.bruteForceMinimum(ranges, maxLength: maxLength),
+                "trial \(trial): \(ranges) max \(maxLength) → \(plan)")
         }
     }
 

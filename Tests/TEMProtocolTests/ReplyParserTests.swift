@@ -1,5 +1,5 @@
-import Testing
 import TEMProtocol
+import Testing
 
 @Suite struct ReplyParserTests {
     static let command = Command.readT2K(address: 0x0200, length: 4)
@@ -56,8 +56,10 @@ import TEMProtocol
 
     /// The echo of a request whose data holds 0xAA must be skipped whole, not parsed as a reply.
     @Test func echoedRequestContainingStartByte() throws {
-        for command in [Command.readT2K(address: 0x00AA, length: 4), .readT2K(address: 0xAAAA, length: 4),
-                        .readFlash(address: 0xAAAA_AAAA, length: 4)] {
+        for command in [
+            Command.readT2K(address: 0x00AA, length: 4), .readT2K(address: 0xAAAA, length: 4),
+            .readFlash(address: 0xAAAA_AAAA, length: 4),
+        ] {
             for address: UInt8 in [1, 0x55, 0xAA] {
                 let parser = ReplyParser(command: command, address: address)
                 let echo = Frame.request(command, to: address).bytes
@@ -123,19 +125,24 @@ import TEMProtocol
     }
 
     @Test func errorDescriptionsAreOneLine() {
-        let errors: [ReplyError] = [.checksum(expected: 0xAB, got: 0xAC), .addressMismatch(expected: 1, got: 2),
-                                    .commandMismatch(expected: .identify, group: 0x0F, command: 0x01),
-                                    .wrongLength(expected: 7, got: 3)]
-        #expect(errors.map(\.description) == [
-            "bad checksum: expected AB, got AC", "reply from address 2, expected 1",
-            "reply to command 0F 01, expected identify", "reply carries 3 data bytes, expected 7",
-        ])
+        let errors: [ReplyError] = [
+            .checksum(expected: 0xAB, got: 0xAC), .addressMismatch(expected: 1, got: 2),
+            .commandMismatch(expected: .identify, group: 0x0F, command: 0x01),
+            .wrongLength(expected: 7, got: 3),
+        ]
+        #expect(
+            errors.map(\.description) == [
+                "bad checksum: expected AB, got AC", "reply from address 2, expected 1",
+                "reply to command 0F 01, expected identify", "reply carries 3 data bytes, expected 7",
+            ])
     }
 
     /// Feeds `bytes` one at a time, dropping skippable bytes as a client would: needMore until the
     /// last byte, then the reply.
-    private func feedByteByByte(_ parser: ReplyParser, _ bytes: [UInt8], data: [UInt8],
-                                sourceLocation: SourceLocation = #_sourceLocation) throws {
+    private func feedByteByByte(
+        _ parser: ReplyParser, _ bytes: [UInt8], data: [UInt8],
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) throws {
         var pending: [UInt8] = []
         for (i, byte) in bytes.enumerated() {
             pending.append(byte)

@@ -1,5 +1,5 @@
-import Testing
 import TEMProtocol
+import Testing
 
 @Suite struct T2KImageTests {
     static func value(_ name: String, in image: T2KImage) -> Double? {
@@ -19,7 +19,9 @@ import TEMProtocol
     }
 
     /// PROTOCOL-NOTES, integrators: energy comma 6→100000, 5→10000, 4→1000, 3→100, 2→10, other→1.
-    @Test(arguments: [(6, 100_000), (5, 10_000), (4, 1000), (3, 100), (2, 10), (1, 1), (0, 1), (7, 1), (255, 1)] as [(UInt8, Double)])
+    @Test(
+        arguments: [(6, 100_000), (5, 10_000), (4, 1000), (3, 100), (2, 10), (1, 1), (0, 1), (7, 1), (255, 1)]
+            as [(UInt8, Double)])
     func energyScaling(comma: UInt8, divisor: Double) {
         let image = Self.integrators(comma: comma)
         #expect(Self.value("energy.1", in: image) == 1_234_567.5 / divisor)

@@ -1,5 +1,6 @@
 import TEMProtocol
 import Testing
+
 @testable import TEMSimulator
 
 @Suite struct ArchiveTests {
@@ -26,8 +27,10 @@ import Testing
         #expect(daily.written.description == "2024-03-01T00:00:00")
         #expect(daily.period.description == "2024-02-29T00:00:00")
         let months = try (0..<4).map { try record(meter, .monthly, $0) }
-        #expect(months.map(\.written.description) ==
-            ["2023-12-01T00:00:00", "2024-01-01T00:00:00", "2024-02-01T00:00:00", "2024-03-01T00:00:00"])
+        #expect(
+            months.map(\.written.description) == [
+                "2023-12-01T00:00:00", "2024-01-01T00:00:00", "2024-02-01T00:00:00", "2024-03-01T00:00:00",
+            ])
         #expect(months[3].period.description == "2024-02-01T00:00:00")
         for kind in ArchiveKind.allCases {
             #expect(throws: ArchiveRecord.Empty.neverWritten) {

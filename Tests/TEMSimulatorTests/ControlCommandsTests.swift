@@ -1,5 +1,6 @@
 import TEMProtocol
 import Testing
+
 @testable import TEMSimulator
 
 @Suite struct ControlCommandsTests {

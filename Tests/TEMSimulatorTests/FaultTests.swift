@@ -1,5 +1,6 @@
 import TEMProtocol
 import Testing
+
 @testable import TEMSimulator
 
 @Suite struct FaultTests {
@@ -107,33 +108,36 @@ import Testing
         #expect(decode(line.t2k(address: 1)!)["energy.1"] == 0)
     }
 
-    @Test(arguments: [
-        ("silent", FaultCommand(fault: .silent)),
-        ("  silent\n", FaultCommand(fault: .silent)),
-        ("delay=300ms", FaultCommand(fault: .delay(.milliseconds(300)))),
-        ("delay=2s@3", FaultCommand(fault: .delay(.seconds(2)), address: 3)),
-        ("delay=1.5s", FaultCommand(fault: .delay(.milliseconds(1500)))),
-        ("noise", FaultCommand(fault: .noise)),
-        ("none", FaultCommand(fault: nil)),
-        ("none@2", FaultCommand(fault: nil, address: 2)),
-        ("silent@2", FaultCommand(fault: .silent, address: 2)),
-        ("bad-checksum", FaultCommand(fault: .badChecksum)),
-        ("BAD_CHECKSUM", FaultCommand(fault: .badChecksum)),
-        ("wrongAddress", FaultCommand(fault: .wrongAddress)),
-        ("dropConnection@1", FaultCommand(fault: .dropConnection, address: 1)),
-        ("refuseConnections", FaultCommand(fault: .refuseConnections)),
-        ("partial", FaultCommand(fault: .partial)),
-        ("echo", FaultCommand(fault: .echo)),
-        ("restart@2", FaultCommand(fault: .restart, address: 2)),
-    ] as [(String, FaultCommand)])
+    @Test(
+        arguments: [
+            ("silent", FaultCommand(fault: .silent)),
+            ("  silent\n", FaultCommand(fault: .silent)),
+            ("delay=300ms", FaultCommand(fault: .delay(.milliseconds(300)))),
+            ("delay=2s@3", FaultCommand(fault: .delay(.seconds(2)), address: 3)),
+            ("delay=1.5s", FaultCommand(fault: .delay(.milliseconds(1500)))),
+            ("noise", FaultCommand(fault: .noise)),
+            ("none", FaultCommand(fault: nil)),
+            ("none@2", FaultCommand(fault: nil, address: 2)),
+            ("silent@2", FaultCommand(fault: .silent, address: 2)),
+            ("bad-checksum", FaultCommand(fault: .badChecksum)),
+            ("BAD_CHECKSUM", FaultCommand(fault: .badChecksum)),
+            ("wrongAddress", FaultCommand(fault: .wrongAddress)),
+            ("dropConnection@1", FaultCommand(fault: .dropConnection, address: 1)),
+            ("refuseConnections", FaultCommand(fault: .refuseConnections)),
+            ("partial", FaultCommand(fault: .partial)),
+            ("echo", FaultCommand(fault: .echo)),
+            ("restart@2", FaultCommand(fault: .restart, address: 2)),
+        ] as [(String, FaultCommand)])
     func faultTextsParse(_ text: String, _ expected: FaultCommand) throws {
         let parsed = try FaultCommand.parse(text)
         #expect(parsed == expected)
         #expect(try FaultCommand.parse(parsed.description) == parsed)
     }
 
-    @Test(arguments: ["bogus", "delay", "delay=", "delay=soon", "delay=-1s", "silent=1", "silent@300", "silent@",
-                      "refuseConnections@2", "none=1", ""])
+    @Test(arguments: [
+        "bogus", "delay", "delay=", "delay=soon", "delay=-1s", "silent=1", "silent@300", "silent@",
+        "refuseConnections@2", "none=1", "",
+    ])
     func badFaultTextsAreRefused(_ text: String) {
         #expect(throws: FaultParseError.self) { try FaultCommand.parse(text) }
     }

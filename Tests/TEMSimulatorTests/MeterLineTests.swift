@@ -1,5 +1,6 @@
 import TEMProtocol
 import Testing
+
 @testable import TEMSimulator
 
 @Suite struct MeterLineTests {
@@ -10,8 +11,11 @@ import Testing
         let requestBytes: [UInt8] = [0x55, 0x01, 0xFE, 0x00, 0x00, 0x00, 0xAB]
         #expect(request(.identify) == requestBytes)
         let response = line.respond(to: requestBytes)
-        #expect(response.bytes == [0xAA, 0x01, 0xFE, 0x00, 0x00, 0x07, 0xD2, 0xC5, 0xCC, 0xD1, 0x31, 0x30, 0x36,
-                                   Checksum.compute([0xAA, 0x01, 0xFE, 0x00, 0x00, 0x07, 0xD2, 0xC5, 0xCC, 0xD1, 0x31, 0x30, 0x36])])
+        #expect(
+            response.bytes == [
+                0xAA, 0x01, 0xFE, 0x00, 0x00, 0x07, 0xD2, 0xC5, 0xCC, 0xD1, 0x31, 0x30, 0x36,
+                Checksum.compute([0xAA, 0x01, 0xFE, 0x00, 0x00, 0x07, 0xD2, 0xC5, 0xCC, 0xD1, 0x31, 0x30, 0x36]),
+            ])
         #expect(response.delay == .zero)
         #expect(!response.dropsConnection)
         #expect(try replyData(response.bytes, for: .identify) == cp1251("ТЕМС106"))
@@ -50,22 +54,28 @@ import Testing
         #expect(try replyData(line.respond(to: request(last)).bytes, for: last) == [UInt8](repeating: 0xFF, count: 64))
     }
 
-    @Test(arguments: [
-        ("unknown address", request(.identify, to: 9)),
-        ("bad checksum", Array(request(.identify).dropLast()) + [0x00]),
-        ("reply start byte", [0xAA] + Array(request(.identify).dropFirst())),
-        ("NOT ADDR wrong", { var r = request(.identify); r[2] = 0xFD; r[6] = Checksum.compute(r[0..<6]); return r }()),
-        ("length 0", request(.readT2K(address: 0x200, length: 0))),
-        ("length 65", request(.readT2K(address: 0x200, length: 65))),
-        ("T2K past the end", request(.readT2K(address: 0x7F0, length: 17))),
-        ("Flash past the end", request(.readFlash(address: 0x7FFC1, length: 64))),
-        ("Flash length 65", request(.readFlash(address: 0, length: 65))),
-        ("unknown command", Frame(start: 0x55, address: 1, group: 0x0F, command: 0x02, data: [0, 0, 1]).bytes),
-        ("identify with data", Frame(start: 0x55, address: 1, group: 0x00, command: 0x00, data: [1]).bytes),
-        ("T2K read with LEN 2", Frame(start: 0x55, address: 1, group: 0x0F, command: 0x01, data: [2, 0]).bytes),
-        ("truncated", Array(request(.identify).prefix(5))),
-        ("trailing byte", request(.identify) + [0]),
-    ] as [(String, [UInt8])])
+    @Test(
+        arguments: [
+            ("unknown address", request(.identify, to: 9)),
+            ("bad checksum", Array(request(.identify).dropLast()) + [0x00]),
+            ("reply start byte", [0xAA] + Array(request(.identify).dropFirst())),
+            (
+                "NOT ADDR wrong",
+                {
+                    var r = request(.identify); r[2] = 0xFD; r[6] = Checksum.compute(r[0..<6]); return r
+                }()
+            ),
+            ("length 0", request(.readT2K(address: 0x200, length: 0))),
+            ("length 65", request(.readT2K(address: 0x200, length: 65))),
+            ("T2K past the end", request(.readT2K(address: 0x7F0, length: 17))),
+            ("Flash past the end", request(.readFlash(address: 0x7FFC1, length: 64))),
+            ("Flash length 65", request(.readFlash(address: 0, length: 65))),
+            ("unknown command", Frame(start: 0x55, address: 1, group: 0x0F, command: 0x02, data: [0, 0, 1]).bytes),
+            ("identify with data", Frame(start: 0x55, address: 1, group: 0x00, command: 0x00, data: [1]).bytes),
+            ("T2K read with LEN 2", Frame(start: 0x55, address: 1, group: 0x0F, command: 0x01, data: [2, 0]).bytes),
+            ("truncated", Array(request(.identify).prefix(5))),
+            ("trailing byte", request(.identify) + [0]),
+        ] as [(String, [UInt8])])
     func aRealMeterStaysSilent(_ why: String, _ bytes: [UInt8]) {
         #expect(line.respond(to: bytes).bytes.isEmpty, "\(why)")
     }

@@ -1,6 +1,7 @@
 import Glibc
 import TEMProtocol
 import Testing
+
 @testable import TEMSimulator
 
 @Suite struct SimulatedMeterTests {
@@ -22,8 +23,10 @@ import Testing
         #expect(v["serial_number"] == Double(one.serialNumber))
         #expect(one.serialNumber != two.serialNumber)
         #expect(Array(one.t2k()[0x2FA..<0x300]) == [3, 4, 3, 3, 3, 3])
-        #expect(Array(one.t2k()[0x0007..<0x001C]) ==
-            [0x03, 0x0C, 0, 0, 0, 0, 0x13, 0x1C, 0, 0, 0, 0, 0x03, 0x0C, 0, 0, 0, 0, 0x0F, 0x1F, 0x0F])
+        #expect(
+            Array(one.t2k()[0x0007..<0x001C]) == [
+                0x03, 0x0C, 0, 0, 0, 0, 0x13, 0x1C, 0, 0, 0, 0, 0x03, 0x0C, 0, 0, 0, 0, 0x0F, 0x1F, 0x0F,
+            ])
         let big = SimulatedMeter(address: 1, options: frozenOptions(flash: .mib1))
         #expect(decode(big.t2k())["flash_kib"] == 1024)
         #expect(Array(big.t2k()[0x168...0x169]) == [0x1F, 0x25])
@@ -107,8 +110,10 @@ import Testing
         let whole = Double(BigEndian.uint32(image[...], at: 0x37C))
         let fraction = Double(Float(bitPattern: BigEndian.uint32(image[...], at: 0x364)))
         #expect(decode(image)["energy.2"] == (whole + fraction) / 1000)
-        #expect(decode(image)["volume.2"] == (Double(BigEndian.uint32(image[...], at: 0x31C))
-            + Double(Float(bitPattern: BigEndian.uint32(image[...], at: 0x304)))) / 100)
+        #expect(
+            decode(image)["volume.2"]
+                == (Double(BigEndian.uint32(image[...], at: 0x31C))
+                    + Double(Float(bitPattern: BigEndian.uint32(image[...], at: 0x304)))) / 100)
     }
 
     @Test func clockTicksInValidBCD() throws {

@@ -1,6 +1,7 @@
 import TEMLink
 import TEMProtocol
 import Testing
+
 @testable import TEMSimulator
 
 @Suite struct SimulatorLinkTests {

@@ -1,5 +1,7 @@
+import Glibc
 import TEMProtocol
 import Testing
+
 @testable import TEMSimulator
 
 @Suite struct SimulatorOptionsTests {
@@ -26,10 +28,12 @@ import Testing
         #expect(line.clock.description == "2016-03-02T14:15:33")
     }
 
-    @Test(arguments: [["addresses": ""], ["addresses": "1,x"], ["addresses": "256"], ["flash": "2048"],
-                      ["speed": "-1"], ["speed": "fast"], ["rate": "nan"], ["frozen": "yes"], ["seed": "-3"],
-                      ["history": "-1"], ["start": "2016-02-30T00:00:00"], ["start": "yesterday"],
-                      ["line_speed": "0"], ["fault": "bogus"], ["colour": "blue"]])
+    @Test(arguments: [
+        ["addresses": ""], ["addresses": "1,x"], ["addresses": "256"], ["flash": "2048"],
+        ["speed": "-1"], ["speed": "fast"], ["rate": "nan"], ["frozen": "yes"], ["seed": "-3"],
+        ["history": "-1"], ["start": "2016-02-30T00:00:00"], ["start": "yesterday"],
+        ["line_speed": "0"], ["fault": "bogus"], ["colour": "blue"],
+    ])
     func badOptionsAreRefused(_ query: [String: String]) {
         #expect(throws: SimulatorOptionError.self) { try SimulatorOptions(query: query) }
     }
@@ -42,5 +46,3 @@ import Testing
         #expect(MeterClock(unixSeconds: o.startTime).description == "2024-03-01T10:30:00")
     }
 }
-
-import Glibc

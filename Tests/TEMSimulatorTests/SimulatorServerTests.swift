@@ -1,6 +1,7 @@
 import Glibc
 import TEMProtocol
 import Testing
+
 @testable import TEMSimulator
 
 /// A TCP client socket for the tests.
@@ -31,7 +32,8 @@ final class TestClient {
     /// True when the server closed the connection within `timeout`.
     func isClosed(within timeout: Duration = .seconds(1)) -> Bool {
         var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-        guard poll(&pfd, 1, Int32(timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)) > 0 else { return false }
+        guard poll(&pfd, 1, Int32(timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)) > 0
+        else { return false }
         var byte: UInt8 = 0
         return recv(fd, &byte, 1, 0) <= 0
     }

@@ -1,11 +1,14 @@
 import Glibc
 import TEMProtocol
+
 @testable import TEMSimulator
 
 /// Options of a frozen line (fixed start 2024-03-01T10:30:00 unless `start` is given): exactly
 /// repeatable values.
-func frozenOptions(seed: UInt64 = 1, history: Int = 48, flash: FlashLayout = .kib512, rate: Double = 1,
-                   addresses: [UInt8] = [1, 2]) -> SimulatorOptions {
+func frozenOptions(
+    seed: UInt64 = 1, history: Int = 48, flash: FlashLayout = .kib512, rate: Double = 1,
+    addresses: [UInt8] = [1, 2]
+) -> SimulatorOptions {
     var o = SimulatorOptions()
     o.frozen = true
     o.seed = seed
@@ -59,7 +62,9 @@ func readBytes(_ fd: Int32, count: Int, timeout: Duration) -> [UInt8] {
         let left = deadline - .now
         guard left > .zero else { break }
         var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-        guard poll(&pfd, 1, Int32(max(1, left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000))) > 0 else { break }
+        guard
+            poll(&pfd, 1, Int32(max(1, left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000))) > 0
+        else { break }
         var buffer = [UInt8](repeating: 0, count: 512)
         let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
         guard n > 0 else { break }

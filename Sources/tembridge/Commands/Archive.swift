@@ -127,17 +127,22 @@ final class ArchiveOutput {
         let values = Self.names.map { ValueOutput.jsonNumber(record.values[$0]) }
         switch format {
         case .csv:
-            emit(([record.written.description, record.period.description] + values.map { $0 == "null" ? "" : $0 })
-                .joined(separator: ","))
+            emit(
+                ([record.written.description, record.period.description] + values.map { $0 == "null" ? "" : $0 })
+                    .joined(separator: ","))
         case .json:
             let body = zip(Self.names, values).map { "\(ValueOutput.jsonString($0)): \($1)" }.joined(separator: ", ")
-            emit("\(count == 0 ? " " : ",") {\"time\": \"\(record.written)\", \"period\": \"\(record.period)\", \"values\": {\(body)}}")
+            emit(
+                "\(count == 0 ? " " : ",") {\"time\": \"\(record.written)\", \"period\": \"\(record.period)\", \"values\": {\(body)}}"
+            )
         case .table:
             let energies = (1...6).map { ValueOutput.formatNumber(record.values["energy.\($0)"] ?? 0) }.joined(separator: " ")
             let errors = record.errors.enumerated().compactMap { system, bits in
                 bits == 0 ? nil : "system \(system + 1): " + ArchiveRecord.errorWords(bits).joined(separator: ", ")
             }
-            emit("\(record.written)  \(record.period)  \(energies)  \(errors.isEmpty ? "no errors" : errors.joined(separator: "; "))")
+            emit(
+                "\(record.written)  \(record.period)  \(energies)  \(errors.isEmpty ? "no errors" : errors.joined(separator: "; "))"
+            )
         }
         count += 1
     }

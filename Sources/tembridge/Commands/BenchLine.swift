@@ -98,8 +98,9 @@ struct BenchLine: ParsableCommand {
         for cycle in 0..<cycles {
             let part = list[(cycle * meters.count)..<((cycle + 1) * meters.count)].map(\.counts)
             let first = part.map(\.start).min()!, last = part.map(\.end).max()!
-            print("cycle \(line.name) \(cycle) \(part.map(\.exchanges).reduce(0, +)) \(part.map(\.sent).reduce(0, +)) "
-                + "\(part.map(\.received).reduce(0, +)) \(last - first)")
+            print(
+                "cycle \(line.name) \(cycle) \(part.map(\.exchanges).reduce(0, +)) \(part.map(\.sent).reduce(0, +)) "
+                    + "\(part.map(\.received).reduce(0, +)) \(last - first)")
         }
         fflush(nil)
     }

@@ -14,8 +14,9 @@ struct Demo: ParsableCommand {
         try reportingFailures {
             var mapping: Mapping
             do {
-                mapping = try MappingParser.parse(yaml: String(decoding: PackageResources.default_yaml, as: UTF8.self),
-                                                  file: "mapping/default.yaml")
+                mapping = try MappingParser.parse(
+                    yaml: String(decoding: PackageResources.default_yaml, as: UTF8.self),
+                    file: "mapping/default.yaml")
             } catch { throw Failure("the embedded default map is invalid: \(error)") }
             guard let colon = listen.lastIndex(of: ":"), let port = UInt16(listen[listen.index(after: colon)...]) else {
                 throw Failure("invalid --listen '\(listen)': expected HOST:PORT")

@@ -1,6 +1,6 @@
-import Glibc
 import ArgumentParser
 import Bridge
+import Glibc
 import Mapping
 import TEMLink
 import TEMProtocol

@@ -51,8 +51,10 @@ enum BridgeRunner {
             throw Failure("\(error)")
         }
         bridge.start()
-        log(.info, "serving Modbus TCP on \(mapping.server.host):\(bridge.port): "
-            + "\(mapping.meters.count) meter(s) on \(mapping.lines.count) line(s)")
+        log(
+            .info,
+            "serving Modbus TCP on \(mapping.server.host):\(bridge.port): "
+                + "\(mapping.meters.count) meter(s) on \(mapping.lines.count) line(s)")
         if let banner { print(banner); fflush(nil) }
 
         while true {

@@ -49,8 +49,10 @@ struct Simulate: ParsableCommand {
 
     func run() throws {
         try reportingFailures {
-            var query = ["addresses": addresses, "flash": "\(flash)", "speed": "\(speed)", "rate": "\(rate)",
-                         "seed": "\(seed)", "history": "\(history)"]
+            var query = [
+                "addresses": addresses, "flash": "\(flash)", "speed": "\(speed)", "rate": "\(rate)",
+                "seed": "\(seed)", "history": "\(history)",
+            ]
             if frozen { query["frozen"] = "1" }
             if let lineSpeed { query["line_speed"] = "\(lineSpeed)" }
             if !fault.isEmpty { query["fault"] = fault.joined(separator: ",") }
