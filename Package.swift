@@ -20,12 +20,14 @@ let package = Package(
         ),
         // The meter protocol: frames, checksum, T2K map, decoding, read planning. Pure.
         .target(name: "TEMProtocol"),
+        // Plain POSIX threads for the blocking loops: servers, connections, pollers.
+        .target(name: "Threads"),
         // Endpoints, links (TCP, serial) and the exchange (send, receive, resync, retry).
         .target(name: "TEMLink", dependencies: ["TEMProtocol"]),
         // A simulated meter line: memory images that move, fault injection, sim:// link.
-        .target(name: "TEMSimulator", dependencies: ["TEMProtocol", "TEMLink"]),
+        .target(name: "TEMSimulator", dependencies: ["TEMProtocol", "TEMLink", "Threads"]),
         // The Modbus TCP server: the only code that touches libmodbus.
-        .target(name: "ModbusServer", dependencies: ["CModbus"]),
+        .target(name: "ModbusServer", dependencies: ["CModbus", "Threads"]),
         // The mapping file: model, YAML parser with line/column, validation, register table.
         .target(
             name: "Mapping",
@@ -34,7 +36,7 @@ let package = Package(
         // The poller, snapshots and register images: the bridge between meters and Modbus.
         .target(
             name: "Bridge",
-            dependencies: ["TEMProtocol", "TEMLink", "TEMSimulator", "Mapping", "ModbusServer"]
+            dependencies: ["TEMProtocol", "TEMLink", "TEMSimulator", "Mapping", "ModbusServer", "Threads"]
         ),
         .executableTarget(
             name: "tembridge",
@@ -49,7 +51,7 @@ let package = Package(
         .testTarget(name: "TEMLinkTests", dependencies: ["TEMLink", "TEMSimulator"]),
         .testTarget(name: "TEMSimulatorTests", dependencies: ["TEMSimulator"]),
         .testTarget(name: "MappingTests", dependencies: ["Mapping"], resources: [.copy("Corpus")]),
-        .testTarget(name: "ModbusServerTests", dependencies: ["ModbusServer", "CModbus"]),
+        .testTarget(name: "ModbusServerTests", dependencies: ["ModbusServer", "CModbus", "Threads"]),
         .testTarget(name: "BridgeTests", dependencies: ["Bridge", "CModbus"]),
         .testTarget(name: "EndToEndTests", dependencies: ["CModbus"]),
     ]

@@ -4,6 +4,7 @@ import ModbusServer
 import Synchronization
 import TEMLink
 import TEMProtocol
+import Threads
 
 /// The running bridge: a Modbus server, one poller per line, and a renderer that turns each
 /// meter's snapshot and health into register images. `reload` swaps a new mapping in.
@@ -21,7 +22,7 @@ public final class Bridge: Sendable {
     }
 
     private let running: Mutex<Running>
-    private let threads = Mutex<[JoinableThread]>([])
+    private let threads = Mutex<[PosixThread]>([])
     private let tickerStop = Atomic<Bool>(false)
 
     /// Binds the server's port (so errors come before anything starts) without polling yet.
@@ -44,7 +45,10 @@ public final class Bridge: Sendable {
         install(meters: meters, mapping: running.withLock { $0.mapping })
         let server = self.server
         threads.withLock {
-            $0 = [JoinableThread { server.run() }, JoinableThread { [weak self] in self?.tickLoop() }]
+            $0 = [
+                PosixThread.essential("Modbus server") { server.run() },
+                PosixThread.essential("renderer") { [weak self] in self?.tickLoop() },
+            ]
         }
     }
 

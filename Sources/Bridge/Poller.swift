@@ -4,6 +4,7 @@ import ModbusServer
 import Synchronization
 import TEMLink
 import TEMProtocol
+import Threads
 
 /// Polls the meters of one line on its own thread: meters in turn, exchanges never
 /// overlapping, each meter at its own interval, each poll publishing one snapshot.
@@ -14,7 +15,7 @@ public final class Poller: Sendable {
     private let published: @Sendable (MeterRuntime) -> Void
     private let log: Log
     private let stopping = Atomic<Bool>(false)
-    private let thread = Mutex<JoinableThread?>(nil)
+    private let thread = Mutex<PosixThread?>(nil)
 
     /// - Parameters:
     ///   - published: called after each poll (good or failed) so the caller can re-render.
@@ -31,7 +32,7 @@ public final class Poller: Sendable {
     }
 
     public func start() {
-        thread.withLock { $0 = JoinableThread { self.run() } }
+        thread.withLock { $0 = PosixThread.essential("poller of line \(line.name)") { self.run() } }
     }
 
     /// Stops polling and waits for the thread; an exchange in progress finishes first

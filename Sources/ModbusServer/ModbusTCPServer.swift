@@ -1,5 +1,6 @@
 import Glibc
 import Synchronization
+import Threads
 
 /// A Modbus TCP server answering FC03 (and FC04) reads from a `RegisterStore`.
 ///
@@ -120,7 +121,7 @@ public final class ModbusTCPServer: Sendable {
             return
         }
         let connection = Connection(socket: socket, store: store, settings: settings)
-        let started = startDetachedThread {
+        let started = PosixThread.detach {
             connection.serve()
             self.release(id)
         }

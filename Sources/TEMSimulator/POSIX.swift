@@ -1,28 +1,7 @@
 import Glibc
 import Synchronization
 
-// The little POSIX the serving code needs: threads, sleeping, polling and writing descriptors.
-
-/// Starts a joinable thread running `body`.
-func startThread(_ body: @escaping @Sendable () -> Void) -> pthread_t? {
-    final class Box: Sendable {
-        let body: @Sendable () -> Void
-        init(_ body: @escaping @Sendable () -> Void) { self.body = body }
-    }
-    let box = Unmanaged.passRetained(Box(body)).toOpaque()
-    var thread = pthread_t()
-    let rc = pthread_create(
-        &thread, nil,
-        { raw in
-            Unmanaged<Box>.fromOpaque(raw!).takeRetainedValue().body()
-            return nil
-        }, box)
-    guard rc == 0 else {
-        Unmanaged<Box>.fromOpaque(box).release()
-        return nil
-    }
-    return thread
-}
+// The little POSIX the serving code needs: sleeping, polling and writing descriptors.
 
 /// Blocks the calling thread for `duration` (no-op for zero or negative).
 func blockingSleep(_ duration: Duration) {

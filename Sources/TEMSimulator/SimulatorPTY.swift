@@ -1,5 +1,6 @@
 import Glibc
 import Synchronization
+import Threads
 
 /// Serves a `MeterLine` on a pseudo-terminal, so that `serial:///dev/pts/N?baud=9600` reaches the
 /// simulator through a real serial-port path.
@@ -32,7 +33,7 @@ public final class SimulatorPTY: Sendable {
         }
         slavePath = String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         core = Core(line: line, master: master, slave: slave)
-        guard let thread = startThread({ [core] in core.serve() }) else {
+        guard let thread = PosixThread({ [core] in core.serve() }) else {
             close(master)
             close(slave)
             throw SimulatorError("cannot start the PTY thread")
@@ -50,7 +51,7 @@ public final class SimulatorPTY: Sendable {
         let master: Int32
         let slave: Int32
         let stopping = Atomic<Bool>(false)
-        let thread = Mutex<pthread_t?>(nil)
+        let thread = Mutex<PosixThread?>(nil)
 
         init(line: MeterLine, master: Int32, slave: Int32) {
             self.line = line
@@ -60,7 +61,7 @@ public final class SimulatorPTY: Sendable {
 
         func stop() {
             guard !stopping.exchange(true, ordering: .relaxed) else { return }
-            if let thread = thread.withLock({ $0 }) { pthread_join(thread, nil) }
+            thread.withLock({ $0 })?.join()
             close(master)
             close(slave)
         }

@@ -1,5 +1,6 @@
 import Glibc
 import Synchronization
+import Threads
 
 /// A failure to set up serving (bind, listen, openpty), in one line.
 public struct SimulatorError: Error, Sendable, Hashable, CustomStringConvertible {
@@ -85,7 +86,7 @@ public final class SimulatorServer: Sendable {
         let clients = Mutex<Set<Int32>>([])
         /// Held for one whole exchange: the line carries one at a time.
         let wire = Mutex<Void>(())
-        let acceptThread = Mutex<pthread_t?>(nil)
+        let acceptThread = Mutex<PosixThread?>(nil)
 
         init(line: MeterLine, listener: Int32) {
             self.line = line
@@ -93,7 +94,7 @@ public final class SimulatorServer: Sendable {
         }
 
         func start() throws(SimulatorError) {
-            guard let thread = startThread({ self.acceptLoop() }) else {
+            guard let thread = PosixThread({ self.acceptLoop() }) else {
                 close(listener)
                 throw SimulatorError("cannot start the server thread")
             }
@@ -102,7 +103,7 @@ public final class SimulatorServer: Sendable {
 
         func stop() {
             guard !stopping.exchange(true, ordering: .relaxed) else { return }
-            if let thread = acceptThread.withLock({ $0 }) { pthread_join(thread, nil) }
+            acceptThread.withLock({ $0 })?.join()
             clients.withLock { for fd in $0 { shutdown(fd, Int32(SHUT_RDWR)) } }
             // Client threads are detached; wait (briefly) until each has closed its socket.
             let deadline = ContinuousClock.now + .seconds(2)
@@ -121,9 +122,7 @@ public final class SimulatorServer: Sendable {
                 var yes: Int32 = 1
                 setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &yes, socklen_t(MemoryLayout<Int32>.size))
                 clients.withLock { _ = $0.insert(fd) }
-                if let thread = startThread({ self.serve(client: fd) }) {
-                    pthread_detach(thread)
-                } else {
+                if !PosixThread.detach({ self.serve(client: fd) }) {
                     clients.withLock { _ = $0.remove(fd) }
                     close(fd)
                 }

@@ -92,17 +92,19 @@ for target in "${targets[@]}"; do
         harness reply ReplyParserFuzz.swift TEMProtocol
         ;;
     modbus)
-        swift_module ModbusServer "${MODBUS_FLAGS[@]}" -- Sources/ModbusServer/*.swift
-        harness modbus ModbusRequestFuzz.swift ModbusServer modbus -- "${MODBUS_FLAGS[@]}"
+        swift_module Threads -- Sources/Threads/*.swift
+        DEPS="$OUT/lib/libThreads.a" swift_module ModbusServer "${MODBUS_FLAGS[@]}" -- Sources/ModbusServer/*.swift
+        harness modbus ModbusRequestFuzz.swift ModbusServer Threads modbus -- "${MODBUS_FLAGS[@]}"
         ;;
     mapping)
         build_yams
         swift_module TEMProtocol -- Sources/TEMProtocol/*.swift
         DEPS="$OUT/lib/libTEMProtocol.a" swift_module TEMLink -- Sources/TEMLink/*.swift
-        swift_module ModbusServer "${MODBUS_FLAGS[@]}" -- Sources/ModbusServer/*.swift
+        swift_module Threads -- Sources/Threads/*.swift
+        DEPS="$OUT/lib/libThreads.a" swift_module ModbusServer "${MODBUS_FLAGS[@]}" -- Sources/ModbusServer/*.swift
         DEPS="$OUT/lib/libTEMProtocol.a $OUT/lib/libTEMLink.a $OUT/lib/libModbusServer.a $OUT/lib/libYams.a" \
             swift_module Mapping "${MODBUS_FLAGS[@]}" -Xcc -DYAML_DECLARE_STATIC -I "$YAMS_INCLUDE" -- Sources/Mapping/*.swift
-        harness mapping MappingParserFuzz.swift Mapping Yams CYaml ModbusServer TEMLink TEMProtocol modbus \
+        harness mapping MappingParserFuzz.swift Mapping Yams CYaml ModbusServer Threads TEMLink TEMProtocol modbus \
             -- "${MODBUS_FLAGS[@]}" -I "$YAMS_INCLUDE" -Xcc -DYAML_DECLARE_STATIC
         ;;
     *) echo "unknown fuzz target '$target' (reply, mapping, modbus)" >&2; exit 2 ;;

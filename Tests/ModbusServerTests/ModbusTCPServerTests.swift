@@ -2,6 +2,7 @@ import CModbus
 import Glibc
 import Synchronization
 import Testing
+import Threads
 
 @testable import ModbusServer
 
@@ -121,7 +122,7 @@ import Testing
             let done = Atomic<Bool>(false)
             let publisher = Flag()
             #expect(
-                startDetachedThread {
+                PosixThread.detach {
                     var counter: UInt16 = 0
                     while !done.load(ordering: .relaxed) {
                         counter &+= 1
@@ -206,7 +207,7 @@ import Testing
         let server = try ModbusTCPServer(configuration: ServerConfiguration(port: 0), store: store)
         let finished = Flag()
         #expect(
-            startDetachedThread {
+            PosixThread.detach {
                 server.run(); finished.set()
             })
         let idle = try #require(Client(port: server.port))

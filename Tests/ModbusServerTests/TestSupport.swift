@@ -2,6 +2,7 @@ import CModbus
 import Glibc
 import Synchronization
 import Testing
+import Threads
 
 @testable import ModbusServer
 
@@ -22,7 +23,7 @@ func serving<T>(
     let server = try ModbusTCPServer(configuration: configuration, store: store)
     let finished = Flag()
     #expect(
-        startDetachedThread {
+        PosixThread.detach {
             server.run(); finished.set()
         })
     defer {

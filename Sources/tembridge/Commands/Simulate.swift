@@ -2,6 +2,7 @@ import ArgumentParser
 import Bridge
 import Glibc
 import TEMSimulator
+import Threads
 
 struct Simulate: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -86,7 +87,7 @@ struct Simulate: ParsableCommand {
             }
             fflush(nil)
             // Control commands arrive on stdin; the thread ends with the process.
-            _ = JoinableThread {
+            _ = PosixThread.essential("stdin reader") {
                 while let command = readLine() {
                     guard !command.isEmpty else { continue }
                     print(line.apply(command: command))
