@@ -56,6 +56,9 @@ public final class Bridge: Sendable {
     /// data and counters; the register images of every unit change in one atomic step.
     public func reload(_ mapping: Mapping) {
         let old = running.withLock { $0 }
+        // Stop the old pollers first so the data carried over is their last word; the old
+        // images keep being served meanwhile.
+        old.pollers.forEach { $0.stop() }
         let fresh = mapping.meters.map(MeterRuntime.init)
         for meter in fresh {
             let endpoint = endpoint(of: meter, in: mapping)
@@ -65,7 +68,6 @@ public final class Bridge: Sendable {
                 meter.inherit(from: previous)
             }
         }
-        old.pollers.forEach { $0.stop() }
         server.update(mapping.server)
         install(meters: fresh, mapping: mapping)
         log(.info, "mapping reloaded: \(mapping.meters.count) meter(s) on \(mapping.lines.count) line(s)")
