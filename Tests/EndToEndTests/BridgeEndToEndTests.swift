@@ -236,7 +236,12 @@ import Testing
         #expect(Self.succeeded(Self.eventually({ client.read(unit: 1, address: 0, count: 12) }, until: Self.succeeded)))
         var last = [-Double.infinity, -Double.infinity, -Double.infinity]
         var changes = 0
-        for _ in 0..<4000 {
+        // At least 4000 reads and at least 1.5 s, so that ~75 polls (20 ms apart) are crossed
+        // however fast the reads are.
+        let until = Date().addingTimeInterval(1.5)
+        var reads = 0
+        while reads < 4000 || Date() < until {
+            reads += 1
             let r = try client.read(unit: 1, address: 0, count: 12).get()
             let values = [Decode.float64(Array(r[0..<4])), Decode.float64(Array(r[4..<8])), Decode.float64(Array(r[8..<12]))]
             for i in 0..<3 {
