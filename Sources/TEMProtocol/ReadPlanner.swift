@@ -7,8 +7,11 @@ public struct ReadPlan: Sendable, Hashable, CustomStringConvertible {
     public var dataBytes: Int { reads.reduce(0) { $0 + $1.replyLength } }
 
     /// Bytes on the wire for the whole plan, requests and replies.
-    public var wireBytes: Int {
-        reads.reduce(0) { $0 + (FrameLayout.overhead + $1.requestData.count) + (FrameLayout.overhead + $1.replyLength) }
+    public var wireBytes: Int { reads.reduce(0) { $0 + Self.wireBytes($1) } }
+
+    /// Bytes on the wire for one exchange: the request frame and the reply frame.
+    public static func wireBytes(_ read: Command) -> Int {
+        FrameLayout.overhead + read.requestData.count + FrameLayout.overhead + read.replyLength
     }
 
     public var description: String { reads.map(\.description).joined(separator: ", ") }
@@ -41,7 +44,7 @@ public enum ReadPlanner {
             for j in i..<n {
                 high = max(high, Int(sorted[j].upperBound))
                 guard high - low + 1 <= maxLength else { break }
-                let cost = (reads: best[i].reads + 1, bytes: best[i].bytes + wireBytes(high - low + 1), from: i)
+                let cost = (reads: best[i].reads + 1, bytes: best[i].bytes + ReadPlan.wireBytes(read(low, high)), from: i)
                 if (cost.reads, cost.bytes) < (best[j + 1].reads, best[j + 1].bytes) { best[j + 1] = cost }
             }
         }
@@ -51,7 +54,7 @@ public enum ReadPlanner {
             let i = best[j].from
             let high = sorted[i..<j].map { Int($0.upperBound) }.max()!
             let low = Int(sorted[i].lowerBound)
-            reads.append(.readT2K(address: UInt16(low), length: UInt8(high - low + 1)))
+            reads.append(read(low, high))
             j = i
         }
         return ReadPlan(reads: reads.reversed())
@@ -62,6 +65,8 @@ public enum ReadPlanner {
         plan(values.flatMap(\.t2kRanges) + extraRanges)
     }
 
-    /// Bytes on the wire for one T2K read of `length` bytes: request (7 + 3) and reply (7 + length).
-    static func wireBytes(_ length: Int) -> Int { FrameLayout.overhead + 3 + FrameLayout.overhead + length }
+    /// The T2K read of bytes `low`...`high`.
+    private static func read(_ low: Int, _ high: Int) -> Command {
+        .readT2K(address: UInt16(low), length: UInt8(high - low + 1))
+    }
 }
