@@ -108,7 +108,7 @@ public final class Bridge: Sendable {
     private func render(_ meter: MeterRuntime) {
         running.withLock { running in
             guard running.meters.contains(where: { $0 === meter }) else { return }
-            for image in meter.images(now: MonotonicClock.now(), since: startedAt) { store.publish(image) }
+            for image in meter.changedImages(now: MonotonicClock.now(), since: startedAt) ?? [] { store.publish(image) }
         }
     }
 

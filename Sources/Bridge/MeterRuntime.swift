@@ -16,6 +16,8 @@ public final class MeterRuntime: Sendable {
     struct State: Sendable {
         var snapshot: Snapshot?
         var health: MeterHealth
+        /// What was last rendered, so that an unchanged rendering is not published again.
+        var rendered: (registers: [UInt16], validUntil: UInt64?)?
     }
 
     private let state: Mutex<State>
@@ -49,9 +51,6 @@ public final class MeterRuntime: Sendable {
         }
     }
 
-    public var snapshot: Snapshot? { state.withLock { $0.snapshot } }
-    public var health: MeterHealth { state.withLock { $0.health } }
-
     func succeeded(_ snapshot: Snapshot) -> MeterHealth.Action? {
         state.withLock {
             $0.snapshot = snapshot
@@ -69,8 +68,24 @@ public final class MeterRuntime: Sendable {
 
     /// The unit images of this meter at `now`: one snapshot, one health, rendered together.
     public func images(now: UInt64, since start: UInt64) -> [UnitImage] {
+        render(now: now, since: start, onlyIfChanged: false) ?? []
+    }
+
+    /// The unit images at `now`, or nil when they equal the last ones rendered. The bridge
+    /// re-renders every 100 ms for the status registers; most of those renderings change
+    /// nothing, and publishing them would only rebuild the server's register tables.
+    public func changedImages(now: UInt64, since start: UInt64) -> [UnitImage]? {
+        render(now: now, since: start, onlyIfChanged: true)
+    }
+
+    private func render(now: UInt64, since start: UInt64, onlyIfChanged: Bool) -> [UnitImage]? {
         let (snapshot, health) = state.withLock { ($0.snapshot, $0.health) }
         let registers = layout.render(snapshot: snapshot, health: health, now: now, since: start)
+        let unchanged = state.withLock { state in
+            defer { state.rendered = (registers, health.validUntil) }
+            return state.rendered.map { $0.registers == registers && $0.validUntil == health.validUntil } ?? false
+        }
+        if onlyIfChanged, unchanged { return nil }
         return layout.images(unitIDs: config.unitIDs, registers: registers, validUntil: health.validUntil)
     }
 }
