@@ -14,7 +14,7 @@ struct MappingReader {
     static let entryKeys = ["address", "value", "raw", "type", "order", "scale", "description"]
     static let rawKeys = ["t2k", "type"]
     static let valueNames = ValueCatalog.all.map(\.name)
-    /// libmodbus serves with select(), which takes file descriptors below 1024 only.
+    /// Each connection has a thread of its own (256 KiB of stack).
     static let maxConnections = 1...1000
     static let retries = 0...10
     /// T2K memory is 2 KiB.
@@ -80,7 +80,7 @@ struct MappingReader {
                 server.maxConnections = value
             } else {
                 read.report(
-                    "max_connections \(value) is out of range 1...1000 (libmodbus needs file descriptors below 1024)",
+                    "max_connections \(value) is out of range 1...1000 (each connection has a thread of its own)",
                     at: node)
             }
         }

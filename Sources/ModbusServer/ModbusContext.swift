@@ -8,14 +8,12 @@ import CModbus
 final class ModbusContext {
     private let context: OpaquePointer
 
-    /// Binds a new context to `socket`. The byte timeout (the longest gap allowed inside one
-    /// frame) is 0.5 s: a half-sent request then fails `receive` and the connection is closed.
+    /// Binds a new context to `socket`, for answering requests framed elsewhere.
     init(socket: Int32) throws(ModbusServerError) {
         // The address and port are never used: the context gets a connected socket instead.
         guard let context = modbus_new_tcp("0.0.0.0", 0) else { throw .fromErrno("create a libmodbus context") }
         self.context = context
         try check(modbus_set_socket(context, socket), "set the socket of a libmodbus context")
-        try check(modbus_set_byte_timeout(context, 0, 500_000), "set the byte timeout")
         // Before exception 03 (a bad quantity) libmodbus sleeps the response timeout (0.5 s) to
         // clear an RTU line; on TCP that only delays the answer past a default client's own 0.5 s
         // timeout. 1 µs is the least it accepts.
@@ -24,32 +22,20 @@ final class ModbusContext {
 
     deinit { modbus_free(context) }
 
-    /// How long `receive` waits for the first byte of a request; `.zero` waits for ever.
-    func setIndicationTimeout(_ timeout: Duration) throws(ModbusServerError) {
-        let (seconds, microseconds) = timeout.secondsAndMicroseconds
-        try check(modbus_set_indication_timeout(context, seconds, microseconds), "set the idle timeout")
-    }
-
-    /// Waits for one request and frames it into `buffer` (at least `MODBUS_TCP_MAX_ADU_LENGTH`
-    /// bytes); returns its length. Throws on timeout (ETIMEDOUT), a closed or reset connection
-    /// (ECONNRESET) or a frame too long for Modbus (EMBBADDATA).
-    @inline(__always)
-    func receive(into buffer: UnsafeMutablePointer<UInt8>) throws(ModbusServerError) -> Int {
-        Int(try check(modbus_receive(context, buffer), "receive a request"))
-    }
-
     /// Answers a read request from `mapping`. Only ever called for FC03/FC04, which read the
     /// register tables and never write them.
     @inline(__always)
-    func reply(to request: UnsafePointer<UInt8>, length: Int, from mapping: UnsafeMutablePointer<modbus_mapping_t>)
+    func reply(to request: UnsafeBufferPointer<UInt8>, from mapping: UnsafeMutablePointer<modbus_mapping_t>)
         throws(ModbusServerError)
     {
-        try check(modbus_reply(context, request, Int32(length), mapping), "send a response")
+        try check(modbus_reply(context, request.baseAddress, Int32(request.count), mapping), "send a response")
     }
 
     /// Answers `request` with exception `code`.
-    func reply(to request: UnsafePointer<UInt8>, exception: ModbusException) throws(ModbusServerError) {
-        try check(modbus_reply_exception(context, request, UInt32(exception.rawValue)), "send exception \(exception.rawValue)")
+    func reply(to request: UnsafeBufferPointer<UInt8>, exception: ModbusException) throws(ModbusServerError) {
+        try check(
+            modbus_reply_exception(context, request.baseAddress, UInt32(exception.rawValue)),
+            "send exception \(exception.rawValue)")
     }
 }
 

@@ -6,8 +6,9 @@ import Threads
 ///
 /// Threads: `run()` accepts clients on the caller's thread and gives each admitted client its
 /// own detached thread and libmodbus context (see `Connection`). A client is closed at once if
-/// it comes from outside `allow`, if `maxConnections` are already open, or if its descriptor is
-/// 1024 or more (libmodbus 3.1.6 waits with select(), which cannot watch such descriptors).
+/// it comes from outside `allow` or if `maxConnections` are already open. Any descriptor number
+/// is fine: nothing here waits with `select()` (requests are framed by `RequestReader` with
+/// `recv` and `poll`; libmodbus only builds and sends the answers).
 public final class ModbusTCPServer: Sendable {
     /// The bound port (the one the system chose when the configuration asked for port 0).
     public var port: UInt16 { listener.port }
@@ -106,10 +107,8 @@ public final class ModbusTCPServer: Sendable {
 
     /// Registers `socket` and starts its thread, or closes it at once if it is refused.
     private func admit(_ socket: Int32, from address: UInt32) {
-        // libmodbus 3.1.6 passes the descriptor to select(): FD_SET beyond 1023 corrupts memory.
-        let selectLimit: Int32 = 1024
         let id: Int? = state.withLock { state in
-            guard socket < selectLimit, !state.stopped, state.configuration.allows(address),
+            guard !state.stopped, state.configuration.allows(address),
                 state.connections.count < state.configuration.maxConnections
             else { return nil }
             state.lastID += 1

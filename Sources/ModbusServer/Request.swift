@@ -1,8 +1,9 @@
-/// The fields of a Modbus TCP request the server decides on, read from the ADU that
-/// `modbus_receive` framed: the 7-byte MBAP header (transaction id, protocol id, length,
-/// unit id), then the PDU (function code, for FC03/FC04 the start address and quantity).
+import CModbus
+
+/// The fields of a Modbus TCP request the server decides on, read from one framed ADU: the
+/// 7-byte MBAP header (transaction id, protocol id, length, unit id), then the PDU (function
+/// code, for FC03/FC04 the start address and quantity).
 struct Request: Equatable {
-    static let mbapLength = 7
     static let readHoldingRegisters: UInt8 = 0x03
     static let readInputRegisters: UInt8 = 0x04
 
@@ -12,25 +13,43 @@ struct Request: Equatable {
     let address: UInt16
     /// Number of registers asked for (FC03/FC04; 0 for other functions).
     let quantity: UInt16
-    /// Bytes the MBAP length field announces beyond those libmodbus framed: libmodbus sizes a
-    /// frame from its function code, so for a function it does not know (e.g. 0x2B) the rest of
-    /// the PDU is still in the socket. Negative when the header announces fewer bytes than framed.
-    let unframedBytes: Int
 
-    /// Reads the fields from `bytes`, the `count` bytes of one framed ADU (count >= 8).
-    init(_ bytes: UnsafePointer<UInt8>, count: Int) {
-        unitID = bytes[6]
-        function = bytes[7]
-        if (function == Self.readHoldingRegisters || function == Self.readInputRegisters), count >= 12 {
-            address = UInt16(bytes[8]) << 8 | UInt16(bytes[9])
-            quantity = UInt16(bytes[10]) << 8 | UInt16(bytes[11])
+    /// What the bytes at the front of a connection's stream hold.
+    enum Framing: Equatable {
+        /// A whole request of this many bytes (more may follow it).
+        case complete(Int)
+        /// The start of a request (or nothing yet): wait for more bytes.
+        case incomplete
+        /// Not a Modbus TCP request: the MBAP length is below 2 (unit id + function code) or
+        /// above 254 (the longest ADU is 260 bytes), or an FC03/FC04 is shorter than its
+        /// 5-byte PDU.
+        case invalid
+    }
+
+    /// Frames the request at the front of `bytes` by the MBAP length field, which counts the
+    /// unit id and the PDU. Bytes a known function does not need (an FC03 announcing 8 PDU
+    /// bytes) are part of the frame and ignored; so is the protocol id, as libmodbus does.
+    static func framing(_ bytes: UnsafeBufferPointer<UInt8>) -> Framing {
+        guard bytes.count >= 6 else { return .incomplete }
+        let length = Int(bytes[4]) << 8 | Int(bytes[5])
+        guard (2...Int(MODBUS_TCP_MAX_ADU_LENGTH) - 6).contains(length) else { return .invalid }
+        guard bytes.count >= 6 + length else { return .incomplete }
+        let function = bytes[7]
+        if function == readHoldingRegisters || function == readInputRegisters, length < 6 { return .invalid }
+        return .complete(6 + length)
+    }
+
+    /// Reads the fields from one request framed by `framing`.
+    init(_ frame: UnsafeBufferPointer<UInt8>) {
+        unitID = frame[6]
+        function = frame[7]
+        if function == Self.readHoldingRegisters || function == Self.readInputRegisters, frame.count >= 12 {
+            address = UInt16(frame[8]) << 8 | UInt16(frame[9])
+            quantity = UInt16(frame[10]) << 8 | UInt16(frame[11])
         } else {
             address = 0
             quantity = 0
         }
-        // The MBAP length counts the unit id and the PDU, i.e. everything after byte 6.
-        let announced = Int(bytes[4]) << 8 | Int(bytes[5])
-        unframedBytes = announced - (count - 6)
     }
 
     init(unitID: UInt8, function: UInt8, address: UInt16 = 0, quantity: UInt16 = 0) {
@@ -38,21 +57,21 @@ struct Request: Equatable {
         self.function = function
         self.address = address
         self.quantity = quantity
-        self.unframedBytes = 0
     }
 }
 
 /// The Modbus exception codes this server answers with.
 enum ModbusException: UInt8 {
     case illegalFunction = 0x01
+    case illegalDataValue = 0x03
     case gatewayPathUnavailable = 0x0A
     case gatewayTargetFailedToRespond = 0x0B
 }
 
 /// What to answer a request with.
 enum Answer: Equatable {
-    /// `modbus_reply` from the unit's image; libmodbus itself answers exception 03 for a
-    /// quantity outside 1...125 and 02 for a range reaching outside the image's span.
+    /// `modbus_reply` from the unit's image; libmodbus itself answers exception 02 for a range
+    /// reaching outside the image's span.
     case reply
     case exception(ModbusException)
 
@@ -60,9 +79,11 @@ enum Answer: Equatable {
     /// is served, and the monotonic time `now`:
     ///
     /// - no image → 0A;
-    /// - FC03, or FC04 when `inputRegisters` → a reply, unless the range is well-formed, lies
-    ///   inside the span, touches a meter-derived register and the image is not fresh → 0B
-    ///   (a malformed or out-of-span range gets libmodbus's 03/02 whatever the freshness);
+    /// - FC03, or FC04 when `inputRegisters`, for a quantity outside 1...125 → 03 (decided here:
+    ///   libmodbus would also drop whatever the client sent after the request);
+    /// - such a read of a range inside the span that touches a meter-derived register while the
+    ///   image is not fresh → 0B; any other → a reply (an out-of-span range gets libmodbus's 02
+    ///   whatever the freshness);
     /// - everything else (writes, FC04 when disabled, any other function) → 01.
     init(to request: Request, image: UnitImage?, inputRegisters: Bool, now: UInt64) {
         guard let image else {
@@ -78,7 +99,9 @@ enum Answer: Equatable {
             self = .exception(.illegalFunction)
             return
         }
-        if !image.isFresh(at: now), Self.touchesMeterData(request, image) {
+        if !(1...125).contains(request.quantity) {
+            self = .exception(.illegalDataValue)
+        } else if !image.isFresh(at: now), Self.touchesMeterData(request, image) {
             self = .exception(.gatewayTargetFailedToRespond)
         } else {
             self = .reply
@@ -88,7 +111,7 @@ enum Answer: Equatable {
     private static func touchesMeterData(_ request: Request, _ image: UnitImage) -> Bool {
         let first = Int(request.address) - Int(image.start)
         let end = first + Int(request.quantity)
-        guard (1...125).contains(request.quantity), first >= 0, end <= image.meterDerived.count else { return false }
+        guard first >= 0, end <= image.meterDerived.count else { return false }
         return image.meterDerived[first..<end].contains(true)
     }
 }

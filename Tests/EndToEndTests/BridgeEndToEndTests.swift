@@ -253,6 +253,32 @@ import Testing
         #expect(changes > 50, "integrators hardly moved: the test would prove nothing")
     }
 
+    /// With descriptors 3...1100 already open, every client socket is numbered above 1024, where
+    /// `select()` (libmodbus's own `modbus_receive`) could not go: clients are still served.
+    @Test func clientsOnDescriptorsAbove1024AreServed() throws {
+        let yaml =
+            Self.header(line: "sim://?frozen=1&seed=61", stale: "30s") + """
+                register_sets:
+                  set:
+                    - { address: 0, value: temperature.1 }
+
+                """
+        let server = try Background(["serve", "--mapping", try temporaryFile(yaml)], holdingFiles: 1100)
+        defer { server.stop() }
+        let port = Int(try server.wait(for: #"serving Modbus TCP on 127\.0\.0\.1:(\d+)"#))!
+        let clients = try (0..<3).map { _ in try ModbusClient(port: port) }
+        for client in clients {
+            #expect(Self.succeeded(Self.eventually({ client.read(unit: 1, address: 0, count: 2) }, until: Self.succeeded)))
+        }
+        let descriptors = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(server.process.processIdentifier)/fd")
+        let highSockets = descriptors.compactMap(Int.init).filter { fd in
+            fd > 1024
+                && (try? FileManager.default.destinationOfSymbolicLink(
+                    atPath: "/proc/\(server.process.processIdentifier)/fd/\(fd)"))?.hasPrefix("socket:") == true
+        }
+        #expect(highSockets.count >= 3, "the server's sockets above 1024: \(highSockets)")
+    }
+
     @Test func mbpollReadsAFloat() throws {
         let endpoint = "sim://?frozen=1&seed=51"
         let expected = try Self.frozenValues(endpoint)

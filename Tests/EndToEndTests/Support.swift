@@ -50,9 +50,17 @@ final class Background: @unchecked Sendable {
     private var outText = ""
     private var errText = ""
 
-    init(_ arguments: [String]) throws {
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = arguments
+    /// Starts `tembridge ARGUMENTS`; with `holdingFiles` > 0, through bash, which first opens
+    /// descriptors 3...holdingFiles (on /dev/null) for the binary to inherit.
+    init(_ arguments: [String], holdingFiles: Int = 0) throws {
+        if holdingFiles > 0 {
+            process.executableURL = URL(fileURLWithPath: "/bin/bash")
+            let script = #"for i in $(seq 3 \#(holdingFiles)); do eval "exec $i</dev/null"; done; exec "$0" "$@""#
+            process.arguments = ["-c", script, binary] + arguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: binary)
+            process.arguments = arguments
+        }
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err

@@ -143,7 +143,7 @@ func checkResponses(_ received: [UInt8], toStream sent: [UInt8], reset: Bool) {
         checkResponse(response, toStream: sent)
         at += response.count
         responses += 1
-        // libmodbus frames at least MBAP + function code (8 bytes) per request.
+        // A request is at least MBAP header + function code (8 bytes).
         require(responses <= sent.count / 8, "\(responses) responses to a stream of \(sent.count) bytes")
     }
 }

@@ -73,6 +73,37 @@ import Testing
         }
     }
 
+    /// Requests sent in one write are all answered, in order: after a bad quantity (libmodbus's
+    /// own 03 would have flushed the socket, dropping the rest) and after an FC03 whose MBAP
+    /// length announces two extra bytes (they belong to its frame).
+    @Test func pipelinedRequestsAreAllAnswered() throws {
+        try serving(store) { server in
+            let fd = rawConnect(port: server.port)
+            defer { close(fd) }
+            let stream: [UInt8] =
+                [0, 1, 0, 0, 0, 6, 1, 3, 0, 0, 0, 0]  // quantity 0
+                + [0, 2, 0, 0, 0, 8, 1, 3, 0, 1, 0, 2, 0xEE, 0xEE]  // registers 1...2, 2 bytes extra
+                + [0, 3, 0, 0, 0, 2, 1, 0x2B]  // an unknown function
+                + [0, 4, 0, 0, 0, 6, 1, 4, 0, 0, 0, 3]  // FC04, registers 0...2
+            #expect(send(fd, stream, stream.count, Int32(MSG_NOSIGNAL)) == stream.count)
+            let expected: [UInt8] =
+                [0, 1, 0, 0, 0, 3, 1, 0x83, 3]
+                + [0, 2, 0, 0, 0, 7, 1, 3, 4, 0, 2, 0, 3]
+                + [0, 3, 0, 0, 0, 3, 1, 0xAB, 1]
+                + [0, 4, 0, 0, 0, 9, 1, 4, 6, 0, 1, 0, 2, 0, 3]
+            var received: [UInt8] = []
+            var timeout = timeval(tv_sec: 2, tv_usec: 0)
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+            var chunk = [UInt8](repeating: 0, count: 256)
+            while received.count < expected.count {
+                let n = recv(fd, &chunk, chunk.count, 0)
+                guard n > 0 else { break }
+                received += chunk[..<n]
+            }
+            #expect(received == expected)
+        }
+    }
+
     @Test func connectAndDropCyclesLeaveNoSocketBehind() throws {
         try serving(store) { server in
             for cycle in 0..<300 {

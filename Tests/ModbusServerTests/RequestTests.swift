@@ -52,27 +52,51 @@ import Testing
         #expect(answer(3, 19, 1, image: unread) == .reply)
     }
 
-    @Test func malformedRangesAreLeftToLibmodbus() {
-        // libmodbus answers 02 (outside the span) or 03 (bad quantity) for these, stale or not.
+    @Test func malformedRangesGet03Or02StaleOrNot() {
         let stale = UInt64(5_000)
-        #expect(answer(3, 9, 2, image: mixed, now: stale) == .reply)
-        #expect(answer(3, 14, 7, image: mixed, now: stale) == .reply)
-        #expect(answer(3, 10, 0, image: mixed, now: stale) == .reply)
-        #expect(answer(3, 10, 126, image: mixed, now: stale) == .reply)
+        for now in [UInt64(0), stale] {
+            // A bad quantity is answered here; libmodbus answers 02 for a range outside the span.
+            #expect(answer(3, 10, 0, image: mixed, now: now) == .exception(.illegalDataValue))
+            #expect(answer(4, 10, 126, image: mixed, now: now) == .exception(.illegalDataValue))
+            #expect(answer(3, 9, 2, image: mixed, now: now) == .reply)
+            #expect(answer(3, 14, 7, image: mixed, now: now) == .reply)
+        }
     }
 
     @Test func parsesTheFramedBytes() {
-        // FC03 from 0x0102, 3 registers, unit 9, MBAP length 6 (unit + 5 PDU bytes): all framed.
+        // FC03 from 0x0102, 3 registers, unit 9, MBAP length 6 (unit + 5 PDU bytes).
         let read: [UInt8] = [0, 1, 0, 0, 0, 6, 9, 3, 1, 2, 0, 3]
-        let request = read.withUnsafeBufferPointer { Request($0.baseAddress!, count: $0.count) }
-        #expect(request == Request(unitID: 9, function: 3, address: 0x0102, quantity: 3))
-        #expect(request.unframedBytes == 0)
+        #expect(framing(read) == .complete(12))
+        #expect(read.withUnsafeBufferPointer(Request.init) == Request(unitID: 9, function: 3, address: 0x0102, quantity: 3))
 
-        // FC2B (unknown to libmodbus): it frames the function code only; 3 bytes stay unread.
-        let identify: [UInt8] = [0, 1, 0, 0, 0, 5, 1, 0x2B]
-        let unknown = identify.withUnsafeBufferPointer { Request($0.baseAddress!, count: $0.count) }
-        #expect(unknown.function == 0x2B && unknown.unframedBytes == 3)
+        // FC2B (read device identification, not served): framed whole by its MBAP length.
+        let identify: [UInt8] = [0, 1, 0, 0, 0, 5, 1, 0x2B, 0x0E, 1, 0]
+        #expect(framing(identify) == .complete(11))
+        #expect(identify.withUnsafeBufferPointer(Request.init) == Request(unitID: 1, function: 0x2B))
     }
+
+    @Test func framesByTheMBAPLength() {
+        let read: [UInt8] = [0, 1, 0, 0, 0, 6, 9, 3, 1, 2, 0, 3]
+        for cut in 0..<read.count { #expect(framing(Array(read[..<cut])) == .incomplete, "first \(cut) bytes") }
+        #expect(framing(read + [0, 7, 0]) == .complete(12), "the next request's bytes are not part of this one")
+        // Extra PDU bytes announced after an FC03 belong to its frame (and are ignored).
+        #expect(framing([0, 1, 0, 0, 0, 8, 9, 3, 1, 2, 0, 3, 0xEE, 0xEE]) == .complete(14))
+        // The shortest frame: unit id + function code.
+        #expect(framing([0, 1, 0, 0, 0, 2, 1, 0x07]) == .complete(8))
+        // The longest: 260 bytes.
+        #expect(framing([0, 1, 0, 0, 0, 254, 1, 0x10] + Array(repeating: 0, count: 252)) == .complete(260))
+    }
+
+    @Test func refusesWhatCannotBeAModbusFrame() {
+        #expect(framing([0, 1, 0, 0, 0, 0]) == .invalid, "MBAP length 0")
+        #expect(framing([0, 1, 0, 0, 0, 1, 1]) == .invalid, "MBAP length 1: no function code")
+        #expect(framing([0, 1, 0, 0, 0, 255]) == .invalid, "MBAP length 255: a 261-byte ADU")
+        #expect(framing([0, 1, 0, 0, 0x01, 0x00]) == .invalid, "MBAP length 256")
+        #expect(framing([0, 1, 0, 0, 0, 5, 1, 3, 0, 0, 0]) == .invalid, "FC03 without its quantity")
+        #expect(framing([0, 1, 0, 0, 0, 2, 1, 4]) == .invalid, "FC04 with no PDU after the function code")
+    }
+
+    func framing(_ bytes: [UInt8]) -> Request.Framing { bytes.withUnsafeBufferPointer(Request.framing) }
 
     @Test func durationsForLibmodbus() {
         #expect(Duration.seconds(60).secondsAndMicroseconds == (60, 0))
