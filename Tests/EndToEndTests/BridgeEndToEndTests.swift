@@ -215,7 +215,29 @@ import Testing
         try server.wait(for: "reload rejected")
         #expect(server.stderr.contains("\(path):"))
         #expect(Self.succeeded(client.read(unit: 1, address: 0, count: 4)))
+        #expect(!server.stderr.contains("listen changed"), "listen did not change")
         #expect(server.stop() == 0)
+    }
+
+    @Test func aReloadThatMovesListenSaysItNeedsARestart() throws {
+        let yaml =
+            Self.header(line: "sim://?seed=33&frozen=1", stale: "30s") + """
+                register_sets:
+                  set:
+                    - { address: 0, value: temperature.1 }
+
+                """
+        let (server, port, path) = try Self.serve(yaml)
+        defer { server.stop() }
+        let moved = yaml.replacingOccurrences(of: "listen: 127.0.0.1:0", with: "listen: 127.0.0.1:1")
+        #expect(moved != yaml)
+        try moved.write(toFile: path, atomically: true, encoding: .utf8)
+        server.signal(SIGHUP)
+        try server.wait(for: "mapping reloaded")
+        let warning = try server.wait(for: "warning listen changed to [^\n]*")
+        #expect(warning.contains("127.0.0.1:1 in the map; still serving on 127.0.0.1:\(port) until tembridge is restarted"))
+        let client = try ModbusClient(port: port)
+        #expect(Self.succeeded(Self.eventually({ client.read(unit: 1, address: 0, count: 2) }, until: Self.succeeded)))
     }
 
     @Test func noTornIntegratorAcrossThousandsOfReads() throws {
