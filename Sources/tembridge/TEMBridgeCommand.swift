@@ -1,4 +1,5 @@
 import ArgumentParser
+import Glibc
 
 /// `tembridge`: TEM-106 heat meters on Modbus TCP.
 @main
@@ -16,4 +17,14 @@ struct TEMBridgeCommand: ParsableCommand {
             Archive.self, Simulate.self, BenchLine.self,
         ]
     )
+
+    /// Starts with no signal blocked: a parent may hand its blocked mask down (Foundation's
+    /// `Process` does), and then Ctrl-C would not stop `archive` nor SIGTERM `read`. `serve`,
+    /// `demo` and `simulate` block the ones they take with `sigwait` themselves.
+    static func main() {
+        var none = sigset_t()
+        sigemptyset(&none)
+        pthread_sigmask(SIG_SETMASK, &none, nil)
+        main(nil)
+    }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import Testing
 
 /// The meter commands of the real binary: identify, read, archive, simulate; and bad input.
@@ -65,6 +66,49 @@ import Testing
             #expect(times == times.sorted(), "oldest first")
             #expect((records[0]["values"] as! [String: Any])["energy.1"] is Double)
         }
+    }
+
+    /// A slow export (9600 baud, ~0.5 s a record) with stderr on a terminal: a progress bar,
+    /// then Ctrl-C stops after the current record with valid JSON so far and exit 130. The test
+    /// runner hands its blocked signal mask down to the child, so this also checks that tembridge
+    /// clears it (it once did not: SIGINT stayed blocked and the export ran to the end).
+    @Test func archiveShowsProgressAndStopsCleanlyOnCtrlC() throws {
+        var master: Int32 = -1, terminal: Int32 = -1
+        try #require(openpty(&master, &terminal, nil, nil, nil) == 0)
+        defer { close(master) }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: binary)
+        p.arguments = ["archive", "sim://?frozen=1&seed=4&line_speed=9600", "--kind", "hourly", "--format", "json"]
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle(fileDescriptor: terminal, closeOnDealloc: true)
+        p.standardInput = FileHandle.nullDevice
+        try p.run()
+        defer { if p.isRunning { p.terminate() } }
+
+        // What the terminal shows, until the bar has counted two records.
+        var screen = ""
+        let deadline = Date().addingTimeInterval(20)
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        func readScreen(_ milliseconds: Int32) {
+            var ready = pollfd(fd: master, events: Int16(POLLIN), revents: 0)
+            guard poll(&ready, 1, milliseconds) == 1 else { return }
+            let n = read(master, &chunk, chunk.count)
+            if n > 0 { screen += String(decoding: chunk[..<n], as: UTF8.self) }
+        }
+        while !screen.contains("] 2/"), Date() < deadline, p.isRunning { readScreen(100) }
+        #expect(
+            screen.range(of: #"\[#*\.+\] 2/48 records, [0-9.]+/s, \d+m\d+s left"#, options: .regularExpression) != nil,
+            "\(screen)")
+
+        kill(p.processIdentifier, SIGINT)
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        for _ in 0..<5 { readScreen(50) }
+        #expect(p.terminationStatus == 130)
+        let records = try JSONSerialization.jsonObject(with: stdout) as? [[String: Any]]
+        #expect((2...4).contains(records?.count ?? 0), "records written before the interrupt: \(records?.count ?? -1)")
+        #expect(screen.contains("interrupted: \(records?.count ?? -1) of 48 records written"), "\(screen)")
     }
 
     @Test func archiveFromToSelectsThePeriods() throws {
