@@ -58,6 +58,16 @@ struct MeterArchive: Sendable {
         periods[kind.index] = PeriodMeans()
     }
 
+    /// Overwrites the month of the written stamp of `kind`'s `age`-th newest record (1 = the one
+    /// written last) with 0x13, as a Flash fault might; nothing if the ring holds fewer records.
+    mutating func damage(_ kind: ArchiveKind, age: Int) {
+        let area = layout.area(kind)
+        guard age >= 1, age <= min(written[kind]!, area.records) else { return }
+        let index = (nextIndex[kind]! - age + area.records) % area.records
+        let month = Int(area.address(ofRecord: index)) + ArchiveRecord.Offset.written + 2
+        flash.write([0x13], at: month)
+    }
+
     /// The open period of `kind`.
     func period(_ kind: ArchiveKind) -> PeriodMeans { periods[kind.index] }
 

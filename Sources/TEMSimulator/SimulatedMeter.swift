@@ -44,7 +44,8 @@ public struct SimulatedMeter: Sendable {
 
     /// A meter as `options` describe (flash size, seed, integrator rate) at `address`, its clock at
     /// `options.startTime`, with `options.historyHours` of archive already written (simulated hour
-    /// by hour up to the start) and, if there is any history, three monthly records before it.
+    /// by hour up to the start) and, if there is any history, three monthly records before it;
+    /// then `options.damaged` records get an impossible date.
     public init(address: UInt8, options: SimulatorOptions) {
         self.address = address
         flashLayout = options.flash
@@ -59,6 +60,7 @@ public struct SimulatedMeter: Sendable {
         writeConfiguration()
         if options.historyHours > 0 { backfillMonthly(count: 3) }
         advance(to: start)
+        for damage in options.damaged { archive.damage(damage.kind, age: damage.age) }
         render()  // `advance` renders only when it moves (not without history)
     }
 

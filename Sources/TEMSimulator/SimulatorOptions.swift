@@ -15,6 +15,7 @@ import TEMProtocol
 /// | `start` | meter local time at start: `2024-03-01T10:30:00` or Unix seconds | host UTC now; frozen: 2024-03-01T10:30:00 |
 /// | `line_speed` | emulate the wire at this baud: replies come (request+reply bytes)×10/baud s late | off |
 /// | `fault` | faults active from the start, comma-separated `FaultCommand` texts: `silent@2,echo` | none |
+/// | `damaged` | archive records written with an impossible date (a Flash fault), `KIND:N` comma-separated, N = 1 for the newest: `hourly:3,daily:1` | none |
 public struct SimulatorOptions: Sendable, Hashable {
     public var addresses: [UInt8] = [1, 2]
     public var flash: FlashLayout = .kib512
@@ -29,6 +30,19 @@ public struct SimulatorOptions: Sendable, Hashable {
     public var lineSpeed: Int?
     /// Faults active when the line is made.
     public var faults: [FaultCommand] = []
+    /// Archive records (kind, 1 = newest at the start) whose written stamp is an impossible date.
+    public var damaged: [Damage] = []
+
+    /// One record written with an impossible date: the `age`-th newest of `kind` at the start.
+    public struct Damage: Sendable, Hashable, CustomStringConvertible {
+        public var kind: ArchiveKind
+        public var age: Int
+        public init(kind: ArchiveKind, age: Int) {
+            self.kind = kind
+            self.age = age
+        }
+        public var description: String { "\(kind.rawValue):\(age)" }
+    }
 
     /// The start of a frozen line without `start`: fixed, so its values are exactly repeatable.
     /// 48 hours of history before it cross a midnight and the 1st of a month.
@@ -84,9 +98,18 @@ public struct SimulatorOptions: Sendable, Hashable {
                 for text in value.split(separator: ",") {
                     do { faults.append(try FaultCommand.parse(String(text))) } catch { throw fail(key, error.description) }
                 }
+            case "damaged":
+                for text in value.split(separator: ",") {
+                    let parts = text.split(separator: ":")
+                    guard parts.count == 2, let kind = ArchiveKind(rawValue: String(parts[0])), let age = Int(parts[1]), age >= 1
+                    else { throw fail(key, "'\(text)' must be KIND:N, KIND hourly, daily or monthly, N ≥ 1 (1 = newest)") }
+                    damaged.append(Damage(kind: kind, age: age))
+                }
             default:
                 throw fail(
-                    key, "unknown option (use addresses, flash, speed, rate, frozen, seed, history, start, line_speed, fault)")
+                    key,
+                    "unknown option (use addresses, flash, speed, rate, frozen, seed, history, start, line_speed, fault, damaged)"
+                )
             }
         }
     }
@@ -105,6 +128,7 @@ public struct SimulatorOptions: Sendable, Hashable {
         if let start { q["start"] = MeterClock(unixSeconds: start).description }
         if let lineSpeed { q["line_speed"] = String(lineSpeed) }
         if !faults.isEmpty { q["fault"] = faults.map(\.description).joined(separator: ",") }
+        if !damaged.isEmpty { q["damaged"] = damaged.map(\.description).joined(separator: ",") }
         return q
     }
 

@@ -240,6 +240,32 @@ import Testing
         #expect(Self.succeeded(Self.eventually({ client.read(unit: 1, address: 0, count: 2) }, until: Self.succeeded)))
     }
 
+    /// The newest hourly record has an impossible date: the bridge says so once and serves NaN
+    /// for it, while the daily record and the meter's current values are served as usual.
+    @Test func aDamagedNewestRecordIsReportedAndServedAsNaN() throws {
+        let yaml =
+            Self.header(line: "sim://?frozen=1&seed=35&damaged=hourly:1", stale: "30s") + """
+                register_sets:
+                  set:
+                    - { address: 0, value: archive.hourly.energy.1 }
+                    - { address: 2, value: archive.daily.energy.1 }
+                    - { address: 4, value: temperature.1 }
+
+                """
+        let (server, port, _) = try Self.serve(yaml)
+        defer { server.stop() }
+        let warning = try server.wait(for: "warning meter m: hourly record [^\n]*")
+        #expect(warning.contains("skipped: impossible date"), "\(warning)")
+        let client = try ModbusClient(port: port)
+        let registers = try Self.eventually({ client.read(unit: 1, address: 0, count: 6) }, until: Self.succeeded).get()
+        let values = stride(from: 0, to: 6, by: 2).map { Decode.float32(Array(registers[$0..<$0 + 2])) }
+        #expect(values[0].isNaN)
+        #expect(values[1].isFinite && values[1] > 0)
+        #expect(values[2].isFinite)
+        Thread.sleep(forTimeInterval: 0.5)  // more polls: the record is not read (nor reported) again
+        #expect(server.stderr.components(separatedBy: "hourly record").count == 2, "\(server.stderr)")
+    }
+
     @Test func noTornIntegratorAcrossThousandsOfReads() throws {
         // Integrators roll F into L many times a second; a read that mixed an old L with a new F
         // (or two polls) would show a value going backwards.

@@ -129,6 +129,24 @@ import Testing
         #expect(day.stdout.split(separator: "\n").count == 1 + 24)
     }
 
+    /// A record with an impossible date in the middle of the range is reported and skipped; the
+    /// records around it are exported and the exit status is 0.
+    @Test func archiveSkipsARecordWithAnImpossibleDate() throws {
+        // Newest hourly record at the frozen start (10:30): period 09:00. The third newest is 07:00.
+        let out = try tembridge([
+            "archive", "sim://?frozen=1&seed=9&damaged=hourly:3", "--kind", "hourly", "--last", "5", "--format", "json",
+        ])
+        #expect(out.status == 0, "\(out.stderr)")
+        let records = try JSONSerialization.jsonObject(with: Data(out.stdout.utf8)) as? [[String: Any]]
+        #expect(
+            records?.map { $0["period"] as! String }
+                == ["2024-03-01T05:00:00", "2024-03-01T06:00:00", "2024-03-01T08:00:00", "2024-03-01T09:00:00"])
+        let warnings = out.stderr.split(separator: "\n")
+        #expect(warnings.count == 2, "\(out.stderr)")
+        #expect(warnings.first?.contains(#/hourly record \d+: skipped, .*impossible/#) == true, "\(out.stderr)")
+        #expect(warnings.last?.hasSuffix("1 record(s) skipped") == true, "\(out.stderr)")
+    }
+
     @Test func archiveOverTCPFromTheSimulator() throws {
         let sim = try Background(["simulate", "--listen", "127.0.0.1:0", "--frozen", "--seed", "10", "--history", "30"])
         defer { sim.stop() }

@@ -48,6 +48,9 @@ struct Simulate: ParsableCommand {
     @Option(help: "A fault active from the start (repeatable), e.g. silent@2, delay=300ms.")
     var fault: [String] = []
 
+    @Option(help: "An archive record written with an impossible date (repeatable): KIND:N, N = 1 for the newest.")
+    var damaged: [String] = []
+
     func run() throws {
         try reportingFailures {
             var query = [
@@ -57,6 +60,7 @@ struct Simulate: ParsableCommand {
             if frozen { query["frozen"] = "1" }
             if let lineSpeed { query["line_speed"] = "\(lineSpeed)" }
             if !fault.isEmpty { query["fault"] = fault.joined(separator: ",") }
+            if !damaged.isEmpty { query["damaged"] = damaged.joined(separator: ",") }
             let options: SimulatorOptions
             do { options = try SimulatorOptions(query: query) } catch { throw Failure("\(error)") }
 
