@@ -26,6 +26,11 @@ import Testing
         """
     }
 
+    /// A map of one meter on `endpoint` serving only temperature.1 (float32 at 0), stale after 30 s.
+    static func temperatureMap(_ endpoint: String) -> String {
+        header(line: endpoint, stale: "30s") + "register_sets:\n  set:\n    - { address: 0, value: temperature.1 }\n"
+    }
+
     /// Reads until `condition` holds or `timeout` passes; returns the last result.
     static func eventually(
         _ read: () -> Result<[UInt16], ModbusFailure>, timeout: Double = 10,
@@ -195,8 +200,7 @@ import Testing
     }
 
     @Test func reloadSwapsAGoodMapAndKeepsServingOnABadOne() throws {
-        let base = Self.header(line: "sim://?seed=31&frozen=1", stale: "30s")
-        let first = base + "register_sets:\n  set:\n    - { address: 0, value: temperature.1 }\n"
+        let first = Self.temperatureMap("sim://?seed=31&frozen=1")
         let (server, port, path) = try Self.serve(first)
         defer { server.stop() }
         let client = try ModbusClient(port: port)
@@ -220,13 +224,7 @@ import Testing
     }
 
     @Test func aReloadThatMovesListenSaysItNeedsARestart() throws {
-        let yaml =
-            Self.header(line: "sim://?seed=33&frozen=1", stale: "30s") + """
-                register_sets:
-                  set:
-                    - { address: 0, value: temperature.1 }
-
-                """
+        let yaml = Self.temperatureMap("sim://?seed=33&frozen=1")
         let (server, port, path) = try Self.serve(yaml)
         defer { server.stop() }
         let moved = yaml.replacingOccurrences(of: "listen: 127.0.0.1:0", with: "listen: 127.0.0.1:1")
@@ -304,13 +302,7 @@ import Testing
     /// With descriptors 3...1100 already open, every client socket is numbered above 1024, where
     /// `select()` (libmodbus's own `modbus_receive`) could not go: clients are still served.
     @Test func clientsOnDescriptorsAbove1024AreServed() throws {
-        let yaml =
-            Self.header(line: "sim://?frozen=1&seed=61", stale: "30s") + """
-                register_sets:
-                  set:
-                    - { address: 0, value: temperature.1 }
-
-                """
+        let yaml = Self.temperatureMap("sim://?frozen=1&seed=61")
         let server = try Background(["serve", "--mapping", try temporaryFile(yaml)], holdingFiles: 1100)
         defer { server.stop() }
         let port = Int(try server.wait(for: #"serving Modbus TCP on 127\.0\.0\.1:(\d+)"#))!
