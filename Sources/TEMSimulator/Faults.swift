@@ -49,6 +49,15 @@ public enum Fault: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// One fault of each kind (a delay of zero for `.delay`).
+    static let oneOfEachKind: [Fault] = [
+        .silent, .badChecksum, .noise, .echo, .delay(.zero), .wrongAddress, .dropConnection, .refuseConnections, .partial,
+        .restart,
+    ]
+
+    /// The fault of `kind` (`.delay(.zero)` for `.delay`).
+    static func one(of kind: Kind) -> Fault { oneOfEachKind.first { $0.kind == kind }! }  // every kind is listed
+
     public var description: String {
         if case let .delay(duration) = self { return "delay=\(formatDuration(duration))" }
         return kind.rawValue
@@ -98,25 +107,10 @@ public struct FaultCommand: Sendable, Hashable, CustomStringConvertible {
             fault = .delay(duration)
         default:
             guard parts.count == 1 else { throw fail("\(kind.rawValue) takes no value") }
-            fault = Self.plain(kind)
+            fault = Fault.one(of: kind)
         }
         if kind == .refuseConnections, address != nil { throw fail("refuseConnections applies to the whole line") }
         return FaultCommand(fault: fault, address: address)
-    }
-
-    private static func plain(_ kind: Fault.Kind) -> Fault {
-        switch kind {
-        case .silent: .silent
-        case .badChecksum: .badChecksum
-        case .noise: .noise
-        case .echo: .echo
-        case .delay: .delay(.zero)
-        case .wrongAddress: .wrongAddress
-        case .dropConnection: .dropConnection
-        case .refuseConnections: .refuseConnections
-        case .partial: .partial
-        case .restart: .restart
-        }
     }
 
     public var description: String {

@@ -134,6 +134,13 @@ import Testing
         #expect(try FaultCommand.parse(parsed.description) == parsed)
     }
 
+    @Test func everyKindHasItsFault() throws {
+        #expect(Fault.oneOfEachKind.map(\.kind) == Fault.Kind.allCases)
+        for kind in Fault.Kind.allCases where kind != .delay {
+            #expect(try FaultCommand.parse(kind.rawValue).fault == Fault.one(of: kind))
+        }
+    }
+
     @Test(arguments: [
         "bogus", "delay", "delay=", "delay=soon", "delay=-1s", "silent=1", "silent@300", "silent@",
         "refuseConnections@2", "none=1", "",
