@@ -73,8 +73,10 @@ public final class Bridge: Sendable {
         log(.info, "mapping reloaded: \(mapping.meters.count) meter(s) on \(mapping.lines.count) line(s)")
         let (was, now) = (old.mapping.server, mapping.server)
         if (was.host, was.port) != (now.host, now.port) {
-            let wanted = Self.hostPort(now.host, now.port), serving = Self.hostPort(was.host, server.port)
-            log(.warning, "listen changed to \(wanted) in the map; still serving on \(serving) until tembridge is restarted")
+            log(
+                .warning,
+                "listen changed to \(now.host):\(now.port) in the map; still serving on \(was.host):\(server.port) until tembridge is restarted"
+            )
         }
     }
 
@@ -86,11 +88,6 @@ public final class Bridge: Sendable {
         threads.withLock { t in
             defer { t = [] }; return t
         }.forEach { $0.join() }
-    }
-
-    /// `HOST:PORT`, with an IPv6 host in brackets as the map writes it.
-    public static func hostPort(_ host: String, _ port: UInt16) -> String {
-        host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
     }
 
     private func endpoint(of meter: MeterRuntime, in mapping: Mapping) -> Endpoint? {

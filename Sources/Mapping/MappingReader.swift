@@ -67,7 +67,7 @@ struct MappingReader {
         var server = ServerConfiguration()
         guard let fields = read.fields(of: node, allowed: Self.serverKeys) else { return server }
         if let node = fields["listen"], let text = read.string(node) {
-            switch Self.parseListen(text) {
+            switch ListenAddress.parse(text) {
             case let .success((host, port)):
                 server.host = host
                 server.port = port
@@ -106,26 +106,6 @@ struct MappingReader {
             server.allow = networks
         }
         return server
-    }
-
-    /// `HOST:PORT`, port 0...65535 (0: any free port); `[::1]:1502` for IPv6 hosts.
-    static func parseListen(_ text: String) -> Result<(String, UInt16), ListenError> {
-        let malformed = ListenError(message: "malformed listen address '\(text)' (write HOST:PORT, e.g. 127.0.0.1:1502)")
-        guard let colon = text.lastIndex(of: ":") else { return .failure(malformed) }
-        var host = String(text[..<colon])
-        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-        let portText = text[text.index(after: colon)...]
-        guard !host.isEmpty, !host.contains(where: { $0 == " " || $0 == "/" }), !portText.isEmpty,
-            portText.allSatisfy({ $0.isASCII && $0.isNumber })
-        else { return .failure(malformed) }
-        guard portText.count <= 5, let port = UInt16(portText) else {
-            return .failure(ListenError(message: "listen port \(portText) is out of range 0...65535"))
-        }
-        return .success((host, port))
-    }
-
-    struct ListenError: Error {
-        var message: String
     }
 
     // MARK: lines

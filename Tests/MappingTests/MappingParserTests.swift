@@ -104,15 +104,16 @@ import Testing
         #expect(meter.registers[1].order == .BADC)
     }
 
-    @Test func ipv6ListenAddress() throws {
-        let mapping = try Self.parse(
-            """
-            server: { listen: "[::1]:1502" }
-            lines: [{ name: sim, endpoint: "sim://" }]
-            meters: [{ name: m, address: 1, registers: [{ address: 0, value: clock, type: uint32 }] }]
-            """)
-        #expect(mapping.server.host == "::1")
-        #expect(mapping.server.port == 1502)
+    @Test func ipv6ListenAddressIsRefused() {
+        #expect(
+            Self.problems(
+                """
+                server: { listen: "[::1]:1502" }
+                lines: [{ name: sim, endpoint: "sim://" }]
+                meters: [{ name: m, address: 1, registers: [{ address: 0, value: clock, type: uint32 }] }]
+                """) == [
+                    "test.yaml:1:19: listen address '[::1]:1502' is IPv6; tembridge serves IPv4 only (use an IPv4 address, a host name or 0.0.0.0)"
+                ])
     }
 
     /// YAML anchors and aliases work; a problem inside an aliased list is reported once.

@@ -18,10 +18,12 @@ struct Demo: ParsableCommand {
                     yaml: String(decoding: PackageResources.default_yaml, as: UTF8.self),
                     file: "mapping/default.yaml")
             } catch { throw Failure("the embedded default map is invalid: \(error)") }
-            guard let colon = listen.lastIndex(of: ":"), let port = UInt16(listen[listen.index(after: colon)...]) else {
-                throw Failure("invalid --listen '\(listen)': expected HOST:PORT")
+            let (host, port): (String, UInt16)
+            switch ListenAddress.parse(listen) {
+            case let .success(address): (host, port) = address
+            case let .failure(problem): throw Failure("--listen: \(problem)")
             }
-            mapping.server.host = String(listen[..<colon])
+            mapping.server.host = host
             mapping.server.port = port
             let banner = """
                 tembridge demo: 2 simulated TEM-106 meters on Modbus TCP \(listen) (unit ids 1 and 2).

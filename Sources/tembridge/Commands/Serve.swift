@@ -53,7 +53,7 @@ enum BridgeRunner {
         bridge.start()
         log(
             .info,
-            "serving Modbus TCP on \(Bridge.hostPort(mapping.server.host, bridge.port)): "
+            "serving Modbus TCP on \(mapping.server.host):\(bridge.port): "
                 + "\(mapping.meters.count) meter(s) on \(mapping.lines.count) line(s)")
         if let banner { print(banner); fflush(nil) }
 
