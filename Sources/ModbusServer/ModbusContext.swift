@@ -14,9 +14,9 @@ final class ModbusContext {
         guard let context = modbus_new_tcp("0.0.0.0", 0) else { throw .fromErrno("create a libmodbus context") }
         self.context = context
         try check(modbus_set_socket(context, socket), "set the socket of a libmodbus context")
-        // Before exception 03 (a bad quantity) libmodbus sleeps the response timeout (0.5 s) to
-        // clear an RTU line; on TCP that only delays the answer past a default client's own 0.5 s
-        // timeout. 1 µs is the least it accepts.
+        // `Answer` gives exception 03 (a bad quantity) itself. Should `modbus_reply` ever answer
+        // 03, it would first sleep the response timeout (0.5 s by default, to clear an RTU line)
+        // and flush the socket; 1 µs is the least sleep it accepts.
         try check(modbus_set_response_timeout(context, 0, 1), "set the response timeout")
     }
 
