@@ -9,7 +9,7 @@ BIN         = .build/$(CONFIG)/tembridge
 APT_PKGS    = libmodbus-dev mbpoll pkg-config
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build demo test bench fuzz fuzz-smoke soak clean
+.PHONY: all deps build release demo test bench fuzz fuzz-smoke soak clean
 
 all: build
 
@@ -28,6 +28,12 @@ build: deps
 
 demo: build
 	$(BIN) demo
+
+# The binary to deploy: optimised, with the Swift runtime and Foundation linked in, so the target
+# machine needs only libmodbus5 (and libc/libstdc++); ~6 MB less resident memory than dynamic.
+release: deps
+	$(SWIFT) build -c release --static-swift-stdlib
+	@echo "self-contained binary: .build/release/tembridge (the target machine needs libmodbus5)"
 
 # Unit and end-to-end tests, then the format check, a 10 s fuzz pass per target and a 60 s soak.
 test: deps
@@ -58,7 +64,7 @@ fuzz-smoke: deps
 # BENCH_ROUNDS=5 BENCH_SECONDS=2 are the throughput rounds (servers measured alternately).
 BENCH_SCRATCH ?= .build-bench
 bench: deps
-	$(SWIFT) build -c release --scratch-path $(BENCH_SCRATCH)
+	$(SWIFT) build -c release --static-swift-stdlib --scratch-path $(BENCH_SCRATCH)
 	BENCH_ROUNDS=$${BENCH_ROUNDS:-5} BENCH_SECONDS=$${BENCH_SECONDS:-2} \
 	  bash Tests/Bench/run.sh $(BENCH_SCRATCH)/release/tembridge $(BENCH_SCRATCH)/bench
 
