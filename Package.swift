@@ -52,7 +52,7 @@ let package = Package(
         .testTarget(name: "TEMSimulatorTests", dependencies: ["TEMSimulator"]),
         .testTarget(name: "MappingTests", dependencies: ["Mapping"], resources: [.copy("Corpus")]),
         .testTarget(name: "ModbusServerTests", dependencies: ["ModbusServer", "CModbus", "Threads"]),
-        .testTarget(name: "BridgeTests", dependencies: ["Bridge", "CModbus"]),
+        .testTarget(name: "BridgeTests", dependencies: ["Bridge", "CModbus", "ModbusServer"]),
         .testTarget(name: "EndToEndTests", dependencies: ["CModbus"]),
     ]
 )

@@ -32,7 +32,8 @@ public final class Bridge: Sendable {
     ) throws(ModbusServerError) {
         self.log = log
         self.openLink = openLink
-        server = try ModbusTCPServer(configuration: mapping.server, store: store)
+        let refusals = RefusalLog(log: log)
+        server = try ModbusTCPServer(configuration: mapping.server, store: store, onRefused: { refusals.report($0) })
         running = Mutex(Running(mapping: mapping, pollers: [], meters: []))
     }
 

@@ -28,9 +28,11 @@ public struct IPv4Network: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// `10.0.0.0/8`.
-    public var description: String {
-        let octets = [24, 16, 8, 0].map { String((address >> UInt32($0)) & 0xFF) }
-        return octets.joined(separator: ".") + "/\(prefixLength)"
+    public var description: String { Self.dotted(address) + "/\(prefixLength)" }
+
+    /// `address` (host byte order) as `10.1.2.3`.
+    public static func dotted(_ address: UInt32) -> String {
+        [24, 16, 8, 0].map { String((address >> UInt32($0)) & 0xFF) }.joined(separator: ".")
     }
 
     private static func mask(_ prefixLength: Int) -> UInt32 {

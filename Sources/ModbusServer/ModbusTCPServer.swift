@@ -17,6 +17,27 @@ public final class ModbusTCPServer: Sendable {
     private let store: RegisterStore
     private let settings: LiveSettings
     private let state: Mutex<State>
+    private let onRefused: (@Sendable (Refusal) -> Void)?
+
+    /// A client closed as soon as it connected, and why.
+    public struct Refusal: Sendable, Equatable, CustomStringConvertible {
+        public enum Reason: Sendable, Equatable {
+            /// Its address is outside `allow`.
+            case notAllowed
+            /// `maxConnections` (the number given) were already open.
+            case tooMany(Int)
+        }
+        /// The client's IPv4 address, dotted.
+        public let client: String
+        public let reason: Reason
+
+        public var description: String {
+            switch reason {
+            case .notAllowed: "refused a Modbus client from \(client): not in allow"
+            case let .tooMany(limit): "refused a Modbus client from \(client): max_connections (\(limit)) already open"
+            }
+        }
+    }
 
     private struct State {
         var configuration: ServerConfiguration
@@ -28,10 +49,14 @@ public final class ModbusTCPServer: Sendable {
         var listenerOpen = true
     }
 
-    /// Binds and listens on `configuration.host:port` (port 0 picks a free one).
+    /// Binds and listens on `configuration.host:port` (port 0 picks a free one). `onRefused` is
+    /// called on the accepting thread for every client closed at once (it should be quick).
     /// - Throws: `ModbusServerError`, e.g. "cannot listen on 127.0.0.1:1502: Address already in use".
-    public init(configuration: ServerConfiguration, store: RegisterStore) throws(ModbusServerError) {
+    public init(
+        configuration: ServerConfiguration, store: RegisterStore, onRefused: (@Sendable (Refusal) -> Void)? = nil
+    ) throws(ModbusServerError) {
         listener = try Listener(host: configuration.host, port: configuration.port)
+        self.onRefused = onRefused
         self.store = store
         settings = LiveSettings(configuration)
         state = Mutex(State(configuration: configuration))
@@ -107,16 +132,18 @@ public final class ModbusTCPServer: Sendable {
 
     /// Registers `socket` and starts its thread, or closes it at once if it is refused.
     private func admit(_ socket: Int32, from address: UInt32) {
-        let id: Int? = state.withLock { state in
-            guard !state.stopped, state.configuration.allows(address),
-                state.connections.count < state.configuration.maxConnections
-            else { return nil }
+        let admitted: Result<Int, Refusal.Reason>? = state.withLock { state in
+            guard !state.stopped else { return nil }
+            guard state.configuration.allows(address) else { return .failure(.notAllowed) }
+            let limit = state.configuration.maxConnections
+            guard state.connections.count < limit else { return .failure(.tooMany(limit)) }
             state.lastID += 1
             state.connections[state.lastID] = (socket, address)
-            return state.lastID
+            return .success(state.lastID)
         }
-        guard let id else {
+        guard case let .success(id) = admitted else {
             _ = close(socket)
+            if case let .failure(reason) = admitted { onRefused?(Refusal(client: IPv4Network.dotted(address), reason: reason)) }
             return
         }
         let connection = Connection(socket: socket, store: store, settings: settings)

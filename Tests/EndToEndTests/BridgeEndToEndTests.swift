@@ -264,6 +264,18 @@ import Testing
         #expect(server.stderr.components(separatedBy: "hourly record").count == 2, "\(server.stderr)")
     }
 
+    /// A client outside `allow` is closed at once, and the log says who and why.
+    @Test func aRefusedClientIsLogged() throws {
+        let yaml = Self.temperatureMap("sim://?frozen=1&seed=37")
+            .replacingOccurrences(of: "listen: 127.0.0.1:0\n", with: "listen: 127.0.0.1:0\n  allow: [10.0.0.0/8]\n")
+        #expect(yaml.contains("allow"))
+        let (server, port, _) = try Self.serve(yaml)
+        defer { server.stop() }
+        let client = try ModbusClient(port: port)
+        #expect(!Self.succeeded(client.read(unit: 1, address: 0, count: 2)))
+        try server.wait(for: "warning refused a Modbus client from 127\\.0\\.0\\.1: not in allow")
+    }
+
     @Test func noTornIntegratorAcrossThousandsOfReads() throws {
         // Integrators roll F into L many times a second; a read that mixed an old L with a new F
         // (or two polls) would show a value going backwards.

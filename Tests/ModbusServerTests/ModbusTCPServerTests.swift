@@ -148,7 +148,8 @@ import Threads
     }
 
     @Test func connectionsBeyondTheLimitAreClosed() throws {
-        try serving(ServerConfiguration(port: 0, maxConnections: 2), sampleStore()) { server in
+        let refusals = Refusals()
+        try serving(ServerConfiguration(port: 0, maxConnections: 2), sampleStore(), onRefused: refusals.add) { server in
             var first = Client(port: server.port)
             #expect(first != nil)
             let second = try #require(Client(port: server.port))
@@ -157,6 +158,8 @@ import Threads
             let third = try #require(Client(port: server.port))  // the handshake completes in the kernel
             #expect(third.read(100, 1).value == nil)
             #expect(server.connectionCount == 2)
+            #expect(eventually { refusals.all == [.init(client: "127.0.0.1", reason: .tooMany(2))] })
+            #expect(refusals.all.first?.description == "refused a Modbus client from 127.0.0.1: max_connections (2) already open")
 
             first = nil  // disconnects: a place frees up
             #expect(eventually { server.connectionCount == 1 })
@@ -168,10 +171,12 @@ import Threads
 
     @Test func clientsOutsideAllowAreClosed() throws {
         var configuration = ServerConfiguration(port: 0, allow: [IPv4Network("10.0.0.0/8")!])
-        try serving(configuration, sampleStore()) { server in
+        let refusals = Refusals()
+        try serving(configuration, sampleStore(), onRefused: refusals.add) { server in
             let refused = try #require(Client(port: server.port))
             #expect(refused.read(100, 1).value == nil)
             #expect(server.connectionCount == 0)
+            #expect(eventually { refusals.all.map(\.description) == ["refused a Modbus client from 127.0.0.1: not in allow"] })
 
             configuration.allow = [IPv4Network("10.0.0.0/8")!, IPv4Network("127.0.0.1")!]
             server.update(configuration)
@@ -231,4 +236,11 @@ import Threads
         server.run()
         #expect(Client(port: server.port) == nil)
     }
+}
+
+/// The refusals a server reported, from its accepting thread.
+final class Refusals: Sendable {
+    private let list = Mutex<[ModbusTCPServer.Refusal]>([])
+    var all: [ModbusTCPServer.Refusal] { list.withLock { $0 } }
+    @Sendable func add(_ refusal: ModbusTCPServer.Refusal) { list.withLock { $0.append(refusal) } }
 }

@@ -12,15 +12,16 @@ func serving<T>(_ store: RegisterStore, _ body: (ModbusTCPServer) throws -> T) t
     try serving(ServerConfiguration(port: 0), store, body)
 }
 
-/// Like `serving(_:_:)` with `configuration` (its port is replaced by 0).
+/// Like `serving(_:_:)` with `configuration` (its port is replaced by 0) and `onRefused`.
 func serving<T>(
     _ configuration: ServerConfiguration,
     _ store: RegisterStore,
+    onRefused: (@Sendable (ModbusTCPServer.Refusal) -> Void)? = nil,
     _ body: (ModbusTCPServer) throws -> T
 ) throws -> T {
     var configuration = configuration
     configuration.port = 0
-    let server = try ModbusTCPServer(configuration: configuration, store: store)
+    let server = try ModbusTCPServer(configuration: configuration, store: store, onRefused: onRefused)
     let finished = Flag()
     #expect(
         PosixThread.detach {
