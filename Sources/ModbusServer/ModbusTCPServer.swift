@@ -31,6 +31,11 @@ public final class ModbusTCPServer: Sendable {
         public let client: String
         public let reason: Reason
 
+        public init(client: String, reason: Reason) {
+            self.client = client
+            self.reason = reason
+        }
+
         public var description: String {
             switch reason {
             case .notAllowed: "refused a Modbus client from \(client): not in allow"
@@ -132,18 +137,19 @@ public final class ModbusTCPServer: Sendable {
 
     /// Registers `socket` and starts its thread, or closes it at once if it is refused.
     private func admit(_ socket: Int32, from address: UInt32) {
-        let admitted: Result<Int, Refusal.Reason>? = state.withLock { state in
-            guard !state.stopped else { return nil }
-            guard state.configuration.allows(address) else { return .failure(.notAllowed) }
+        enum Admission { case admitted(id: Int), refused(Refusal.Reason), stopping }
+        let admission: Admission = state.withLock { state in
+            guard !state.stopped else { return .stopping }
+            guard state.configuration.allows(address) else { return .refused(.notAllowed) }
             let limit = state.configuration.maxConnections
-            guard state.connections.count < limit else { return .failure(.tooMany(limit)) }
+            guard state.connections.count < limit else { return .refused(.tooMany(limit)) }
             state.lastID += 1
             state.connections[state.lastID] = (socket, address)
-            return .success(state.lastID)
+            return .admitted(id: state.lastID)
         }
-        guard case let .success(id) = admitted else {
+        guard case let .admitted(id) = admission else {
             _ = close(socket)
-            if case let .failure(reason) = admitted { onRefused?(Refusal(client: IPv4Network.dotted(address), reason: reason)) }
+            if case let .refused(reason) = admission { onRefused?(Refusal(client: IPv4Network.dotted(address), reason: reason)) }
             return
         }
         let connection = Connection(socket: socket, store: store, settings: settings)
