@@ -22,13 +22,13 @@ import Threads
         func send(_ bytes: [UInt8]) { precondition(Glibc.send(client, bytes, bytes.count, Int32(MSG_NOSIGNAL)) == bytes.count) }
         /// The idle timeout, as `Connection` sets it.
         func receiveTimeout(_ milliseconds: Int) {
-            var limit = timeval(tv_sec: 0, tv_usec: milliseconds * 1000)
-            setsockopt(server, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
+            var limit = timeval(tv_sec: milliseconds / 1000, tv_usec: milliseconds % 1000 * 1000)
+            precondition(setsockopt(server, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size)) == 0)
         }
     }
 
-    static func read(_ register: UInt16, transaction: UInt8 = 1) -> [UInt8] {
-        [0, transaction, 0, 0, 0, 6, 1, 3, UInt8(register >> 8), UInt8(register & 0xFF), 0, 1]
+    static func read(_ register: UInt16) -> [UInt8] {
+        [0, 1, 0, 0, 0, 6, 1, 3, UInt8(register >> 8), UInt8(register & 0xFF), 0, 1]
     }
 
     func next(_ reader: RequestReader) -> Result<[UInt8], RequestReader.Failure> {
