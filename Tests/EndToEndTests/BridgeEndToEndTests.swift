@@ -203,6 +203,7 @@ import Testing
         let first = Self.temperatureMap("sim://?seed=31&frozen=1")
         let (server, port, path) = try Self.serve(first)
         defer { server.stop() }
+        #expect(server.stderr.contains("(this machine only; listen: 0.0.0.0:\(port) serves the network)"))
         let client = try ModbusClient(port: port)
         #expect(Self.succeeded(Self.eventually({ client.read(unit: 1, address: 0, count: 2) }, until: Self.succeeded)))
         #expect(Self.isException(0x02)(client.read(unit: 1, address: 2, count: 2)))

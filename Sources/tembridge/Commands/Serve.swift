@@ -51,10 +51,15 @@ enum BridgeRunner {
             throw Failure("\(error)")
         }
         bridge.start()
+        let host = mapping.server.host
+        // The usual first stumble: the map (like the contract's example) says 127.0.0.1 and the
+        // PLC on the network cannot connect.
+        let loopback = host == "localhost" || host.hasPrefix("127.")
         log(
             .info,
-            "serving Modbus TCP on \(mapping.server.host):\(bridge.port): "
-                + "\(mapping.meters.count) meter(s) on \(mapping.lines.count) line(s)")
+            "serving Modbus TCP on \(host):\(bridge.port): "
+                + "\(mapping.meters.count) meter(s) on \(mapping.lines.count) line(s)"
+                + (loopback ? " (this machine only; listen: 0.0.0.0:\(bridge.port) serves the network)" : ""))
         if let banner { print(banner); fflush(nil) }
 
         while true {
