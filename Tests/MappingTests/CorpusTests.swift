@@ -35,18 +35,24 @@ import Testing
         }
     }
 
+    /// One meter whose register set `big` has `count` entries, line 5 onwards, `entry(i)` each.
+    static func hugeMap(_ count: Int, entry: (Int) -> String) -> String {
+        var yaml =
+            "lines: [{ name: sim, endpoint: \"sim://\" }]\nmeters: [{ name: m, line: sim, address: 1, registers: big }]\n"
+            + "register_sets:\n  big:\n"
+        for i in 0..<count { yaml += "    - \(entry(i))\n" }
+        return yaml
+    }
+
     /// A huge bad file, generated here rather than committed: 20 000 register entries (about
     /// 1.7 MB), the first and the last of them wrong. Every problem is reported, first and last
     /// at their exact line and column.
     @Test func hugeFileReportsItsFirstAndLastProblem() {
         let count = 20_000
-        var yaml =
-            "lines: [{ name: sim, endpoint: \"sim://\" }]\nmeters: [{ name: m, line: sim, address: 1, registers: big }]\n"
-            + "register_sets:\n  big:\n"
-        for i in 0..<count {
+        let yaml = Self.hugeMap(count) { i in
             let type = i == 0 ? "uint17" : "uint16"
             let value = i == count - 1 ? "temprature.1" : "temperature.1"
-            yaml += "    - { address: \(i), value: \(value), type: \(type), scale: 10, description: \"entry \(i)\" }\n"
+            return "{ address: \(i), value: \(value), type: \(type), scale: 10, description: \"entry \(i)\" }"
         }
         #expect(yaml.utf8.count > 1_500_000)
         let problems = Self.problems(yaml)
@@ -59,12 +65,7 @@ import Testing
     /// one problem, at that line.
     @Test func hugeFileWithASyntaxErrorAtTheEnd() {
         let count = 20_000
-        var yaml =
-            "lines: [{ name: sim, endpoint: \"sim://\" }]\nmeters: [{ name: m, line: sim, address: 1, registers: big }]\n"
-            + "register_sets:\n  big:\n"
-        for i in 0..<count {
-            yaml += "    - { address: \(i), value: temperature.1, type: uint16, scale: 10 }\n"
-        }
+        var yaml = Self.hugeMap(count) { i in "{ address: \(i), value: temperature.1, type: uint16, scale: 10 }" }
         yaml += "\t- { address: \(count), value: temperature.1 }\n"
         let problems = Self.problems(yaml)
         #expect(problems.count == 1)
