@@ -71,24 +71,12 @@ public final class SerialLink: Link {
     /// Writes all of `bytes`, in one `write` unless the driver takes less.
     public func write(_ bytes: [UInt8]) throws(LinkError) {
         let fd = try openDescriptor()
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes[offset...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-            if n >= 0 {
-                offset += n
-                continue
-            }
-            let code = errno
-            if code == EINTR { continue }
-            if code == EAGAIN || code == EWOULDBLOCK {
-                // The output queue is full; it drains at the line's baud rate.
-                if case .success(0) = waitFor(fd, events: Int16(POLLOUT), timeout: .seconds(1)) {
-                    close()
-                    throw LinkError(endpoint, "write timed out after 1s")
-                }
-                continue
-            }
-            throw failure(Errno(code))
+        switch writeAll(fd, bytes, put: { Glibc.write($0, $1, $2) }) {
+        case .success: return
+        case .failure(.stalled):
+            close()
+            throw LinkError(endpoint, "write timed out after 1s")
+        case .failure(.failed(let error)): throw failure(error)
         }
     }
 

@@ -68,24 +68,12 @@ public final class TCPLink: Link {
     /// Sends all of `bytes` (one `send` unless the kernel takes less); never raises SIGPIPE.
     public func write(_ bytes: [UInt8]) throws(LinkError) {
         let fd = try openSocket()
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes[offset...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            if n >= 0 {
-                offset += n
-                continue
-            }
-            let code = errno
-            if code == EINTR { continue }
-            if code == EAGAIN || code == EWOULDBLOCK {
-                // The send buffer is full (it never is for a meter request); wait a moment.
-                if case .success(0) = waitFor(fd, events: Int16(POLLOUT), timeout: .seconds(1)) {
-                    close()
-                    throw LinkError(endpoint, "write timed out after 1s")
-                }
-                continue
-            }
-            throw failure(Errno(code))
+        switch writeAll(fd, bytes, put: { send($0, $1, $2, Int32(MSG_NOSIGNAL)) }) {
+        case .success: return
+        case .failure(.stalled):
+            close()
+            throw LinkError(endpoint, "write timed out after 1s")
+        case .failure(.failed(let error)): throw failure(error)
         }
     }
 
