@@ -1,6 +1,9 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+// The module graph (docs/ARCHITECTURE.md draws it). Three modules at the bottom, none of which
+// sees another's upper neighbours: TEMProtocol (pure), Config (value types), Platform (POSIX).
+// Only ModbusServer imports libmodbus; only the executable sees the simulator.
 let package = Package(
     name: "tembridge",
     platforms: [.macOS(.v15)],
@@ -10,6 +13,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
     ],
     targets: [
         // libmodbus, from Debian's libmodbus-dev. Only ModbusServer imports it.
@@ -20,39 +25,56 @@ let package = Package(
         ),
         // The meter protocol: frames, checksum, T2K map, decoding, read planning. Pure.
         .target(name: "TEMProtocol"),
-        // Plain POSIX threads for the blocking loops: servers, connections, pollers.
-        .target(name: "Threads"),
-        // Endpoints, links (TCP, serial) and the exchange (send, receive, resync, retry).
-        .target(name: "TEMLink", dependencies: ["TEMProtocol"]),
+        // The mapping's value types, endpoints, listen addresses, networks, durations. No I/O.
+        .target(name: "Config", dependencies: ["TEMProtocol"]),
+        // Every POSIX detail: descriptors, sockets, clock, durations, stop signal, threads.
+        .target(name: "Platform", dependencies: [.product(name: "SystemPackage", package: "swift-system")]),
+        // Links (TCP, serial) and the exchange (send, receive, resync, retry).
+        .target(
+            name: "TEMLink",
+            dependencies: ["TEMProtocol", "Config", "Platform", .product(name: "Logging", package: "swift-log")]
+        ),
         // A simulated meter line: memory images that move, fault injection, sim:// link.
-        .target(name: "TEMSimulator", dependencies: ["TEMProtocol", "TEMLink", "Threads"]),
+        .target(name: "TEMSimulator", dependencies: ["TEMProtocol", "Config", "TEMLink", "Platform"]),
         // The Modbus TCP server: the only code that touches libmodbus.
-        .target(name: "ModbusServer", dependencies: ["CModbus", "Threads"]),
-        // The mapping file: model, YAML parser with line/column, validation, register table.
+        .target(
+            name: "ModbusServer",
+            dependencies: ["CModbus", "Config", "Platform", .product(name: "Logging", package: "swift-log")]
+        ),
+        // The mapping file: YAML parser with line/column, validation, register table.
         .target(
             name: "Mapping",
-            dependencies: ["TEMProtocol", "TEMLink", "ModbusServer", .product(name: "Yams", package: "Yams")]
+            dependencies: ["TEMProtocol", "Config", .product(name: "Yams", package: "Yams")]
         ),
         // The poller, snapshots and register images: the bridge between meters and Modbus.
         .target(
             name: "Bridge",
-            dependencies: ["TEMProtocol", "TEMLink", "TEMSimulator", "Mapping", "ModbusServer", "Threads"]
+            dependencies: [
+                "TEMProtocol", "Config", "Platform", "TEMLink", "ModbusServer",
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .executableTarget(
             name: "tembridge",
             dependencies: [
-                "TEMProtocol", "TEMLink", "TEMSimulator", "Mapping", "ModbusServer", "Bridge",
+                "TEMProtocol", "Config", "Platform", "TEMLink", "TEMSimulator", "Mapping", "ModbusServer", "Bridge",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             // mapping/default.yaml, compiled into the binary for `tembridge demo`.
             resources: [.embedInCode("Resources/default.yaml")]
         ),
         .testTarget(name: "TEMProtocolTests", dependencies: ["TEMProtocol"]),
-        .testTarget(name: "TEMLinkTests", dependencies: ["TEMLink", "TEMSimulator"]),
-        .testTarget(name: "TEMSimulatorTests", dependencies: ["TEMSimulator"]),
-        .testTarget(name: "MappingTests", dependencies: ["Mapping"], resources: [.copy("Corpus")]),
-        .testTarget(name: "ModbusServerTests", dependencies: ["ModbusServer", "CModbus", "Threads"]),
-        .testTarget(name: "BridgeTests", dependencies: ["Bridge", "CModbus", "ModbusServer"]),
+        .testTarget(name: "ConfigTests", dependencies: ["Config"]),
+        .testTarget(name: "PlatformTests", dependencies: ["Platform"]),
+        .testTarget(name: "TEMLinkTests", dependencies: ["TEMLink", "TEMSimulator", "Config", "Platform"]),
+        .testTarget(name: "TEMSimulatorTests", dependencies: ["TEMSimulator", "Config"]),
+        .testTarget(name: "MappingTests", dependencies: ["Mapping", "Config"], resources: [.copy("Corpus")]),
+        .testTarget(name: "ModbusServerTests", dependencies: ["ModbusServer", "CModbus", "Config", "Platform"]),
+        .testTarget(
+            name: "BridgeTests",
+            dependencies: ["Bridge", "CModbus", "ModbusServer", "Config", "Platform", "TEMLink", "TEMProtocol", "TEMSimulator", "Mapping"]
+        ),
         .testTarget(name: "EndToEndTests", dependencies: ["CModbus"]),
     ]
 )

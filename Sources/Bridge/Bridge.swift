@@ -1,10 +1,10 @@
+import Config
 import Glibc
-import Mapping
 import ModbusServer
+import Platform
 import Synchronization
 import TEMLink
 import TEMProtocol
-import Threads
 
 /// The running bridge: a Modbus server, one poller per line, and a renderer that turns each
 /// meter's snapshot and health into register images. `reload` swaps a new mapping in.

@@ -1,3 +1,5 @@
+import Platform
+
 /// One meter's poll health as a state machine without I/O: it takes poll results and clock
 /// ticks and says what to log. Each transition is logged once, not every failed poll.
 public struct MeterHealth: Sendable, Equatable {
@@ -81,13 +83,5 @@ public struct MeterHealth: Sendable, Equatable {
         guard state == .failing || state == .online, !isFresh(at: now) else { return nil }
         state = .offline
         return .wentOffline(reason: lastReason.isEmpty ? "no good poll for \(staleAfter / 1_000_000_000)s" : lastReason)
-    }
-}
-
-extension Duration {
-    /// The duration in whole nanoseconds.
-    public var nanoseconds: Int64 {
-        let (s, atto) = components
-        return s * 1_000_000_000 + atto / 1_000_000_000
     }
 }

@@ -1,4 +1,4 @@
-import Mapping
+import Config
 import ModbusServer
 import Synchronization
 import TEMProtocol

@@ -1,10 +1,10 @@
+import Config
 import Glibc
-import Mapping
 import ModbusServer
+import Platform
 import Synchronization
 import TEMLink
 import TEMProtocol
-import Threads
 
 /// Polls the meters of one line on its own thread: meters in turn, exchanges never
 /// overlapping, each meter at its own interval, each poll publishing one snapshot.

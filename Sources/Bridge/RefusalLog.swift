@@ -1,4 +1,5 @@
 import ModbusServer
+import Platform
 import Synchronization
 
 /// Logs the Modbus clients the server refuses without flooding the log: the first refusal for

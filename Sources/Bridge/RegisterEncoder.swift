@@ -1,4 +1,4 @@
-import Mapping
+import Config
 
 /// Turns a value into Modbus registers: type, scale and word/byte order. Pure.
 ///

@@ -1,4 +1,4 @@
-import TEMLink
+import Config
 
 /// The checks that span entries, meters and lines: names defined once, references that
 /// resolve, unit ids and meter addresses used once, registers that do not overlap.

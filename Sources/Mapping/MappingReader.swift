@@ -1,5 +1,4 @@
-import ModbusServer
-import TEMLink
+import Config
 import TEMProtocol
 import Yams
 

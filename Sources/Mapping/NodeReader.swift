@@ -1,3 +1,4 @@
+import Config
 import Yams
 
 /// A place in the mapping file, 1-based.

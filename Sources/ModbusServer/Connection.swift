@@ -1,5 +1,6 @@
 import CModbus
 import Glibc
+import Platform
 
 /// One accepted client, served on its own thread with its own libmodbus context, so a slow,
 /// silent or hostile client only ever holds up itself.
@@ -18,8 +19,7 @@ struct Connection {
     func serve() {
         guard let context = try? ModbusContext(socket: socket) else { return }
         // Responses leave at once instead of waiting for the client's ACK of the previous one.
-        var yes: Int32 = 1
-        _ = setsockopt(socket, Int32(IPPROTO_TCP), TCP_NODELAY, &yes, socklen_t(MemoryLayout<Int32>.size))
+        setNoDelay(socket)
         let reader = RequestReader(socket: socket)
         var cache = ImageCache()
         var idleTimeout = Int64.min  // none applied yet
@@ -56,8 +56,7 @@ struct Connection {
     /// which `RequestReader` waits with for a request's first byte) or with a response not taken
     /// (the send timeout). `.zero` waits for ever.
     private func applyIdleTimeout(_ timeout: Duration) throws(ModbusServerError) {
-        let (seconds, microseconds) = timeout.secondsAndMicroseconds
-        var limit = timeval(tv_sec: Int(seconds), tv_usec: Int(microseconds))
+        var limit = timeout.timeval
         let size = socklen_t(MemoryLayout<timeval>.size)
         try check(setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &limit, size), "set the receive timeout")
         try check(setsockopt(socket, SOL_SOCKET, SO_SNDTIMEO, &limit, size), "set the send timeout")

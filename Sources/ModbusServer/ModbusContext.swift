@@ -38,15 +38,3 @@ final class ModbusContext {
             "send exception \(exception.rawValue)")
     }
 }
-
-extension Duration {
-    /// Whole seconds and microseconds (rounded up, so a positive duration never becomes zero),
-    /// as libmodbus and `timeval` take them; negative durations count as zero, huge ones saturate.
-    var secondsAndMicroseconds: (UInt32, UInt32) {
-        let (seconds, attoseconds) = components
-        guard seconds >= 0, attoseconds >= 0, seconds | attoseconds > 0 else { return (0, 0) }
-        guard seconds < Int64(UInt32.max) else { return (UInt32.max, 0) }
-        let microseconds = (attoseconds + 999_999_999_999) / 1_000_000_000_000
-        return microseconds == 1_000_000 ? (UInt32(seconds) + 1, 0) : (UInt32(seconds), UInt32(microseconds))
-    }
-}

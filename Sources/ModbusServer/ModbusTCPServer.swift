@@ -1,6 +1,7 @@
+import Config
 import Glibc
+import Platform
 import Synchronization
-import Threads
 
 /// A Modbus TCP server answering FC03 (and FC04) reads from a `RegisterStore`.
 ///
@@ -13,7 +14,11 @@ public final class ModbusTCPServer: Sendable {
     /// The bound port (the one the system chose when the configuration asked for port 0).
     public var port: UInt16 { listener.port }
 
-    private let listener: Listener
+    /// Plain POSIX rather than `modbus_tcp_listen`: it reports bind errors with errno, takes host
+    /// names and port 0, sets close-on-exec and never blocks in accept.
+    private let listener: ListeningSocket
+    /// Ends the accept loop's wait (`stop()`).
+    private let stopping = StopSignal()
     private let store: RegisterStore
     private let settings: LiveSettings
     private let state: Mutex<State>
@@ -60,7 +65,12 @@ public final class ModbusTCPServer: Sendable {
     public init(
         configuration: ServerConfiguration, store: RegisterStore, onRefused: (@Sendable (Refusal) -> Void)? = nil
     ) throws(ModbusServerError) {
-        listener = try Listener(host: configuration.host, port: configuration.port)
+        do {
+            listener = try ListeningSocket(host: configuration.host, port: configuration.port, ipv4Only: true)
+        } catch {
+            throw ModbusServerError(
+                operation: "listen on \(configuration.host):\(configuration.port)", code: error.code, reason: error.description)
+        }
         self.onRefused = onRefused
         self.store = store
         settings = LiveSettings(configuration)
@@ -68,8 +78,7 @@ public final class ModbusTCPServer: Sendable {
     }
 
     deinit {
-        state.withLock { if $0.listenerOpen { listener.closeSocket() } }
-        listener.closePipe()
+        state.withLock { if $0.listenerOpen { _ = close(listener.descriptor) } }
     }
 
     /// Accepts and serves clients until `stop()`; call it from a dedicated thread. Returns once
@@ -83,23 +92,23 @@ public final class ModbusTCPServer: Sendable {
         }
         guard starting else { return }
         accepting: while true {
-            switch listener.accept() {
-            case .woken:
+            switch listener.accept(orStop: stopping) {
+            case .stopped:
                 break accepting
             case let .client(socket, address):
-                admit(socket, from: address)
-            case .failed(EMFILE), .failed(ENFILE), .failed(ENOBUFS), .failed(ENOMEM):
-                usleep(10_000)  // out of descriptors or memory: let connections end rather than spin
+                admit(socket, from: address ?? 0)
+            case .failed(.tooManyOpenFiles), .failed(.tooManyOpenFilesInSystem), .failed(.noBufferSpace), .failed(.noMemory):
+                stopping.sleep(for: .milliseconds(10))  // out of descriptors or memory: let connections end rather than spin
             case .failed:
                 continue  // EINTR, EAGAIN, ECONNABORTED and the like concern one client, not the listener
             }
         }
         // stop() shut every connection's socket down; they end within moments.
-        while connectionCount > 0 { usleep(1_000) }
+        while connectionCount > 0 { blockingSleep(.milliseconds(1)) }
         state.withLock { state in
             state.running = false
             state.listenerOpen = false
-            listener.closeSocket()
+            _ = close(listener.descriptor)
         }
     }
 
@@ -111,10 +120,10 @@ public final class ModbusTCPServer: Sendable {
             for connection in state.connections.values { shutdown(connection.socket, Int32(SHUT_RDWR)) }
             if !state.running, state.listenerOpen {
                 state.listenerOpen = false
-                listener.closeSocket()
+                _ = close(listener.descriptor)
             }
         }
-        listener.wake()
+        stopping.signal()
     }
 
     /// Applies a reloaded configuration. `inputRegisters` reaches open connections at their next

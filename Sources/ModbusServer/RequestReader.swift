@@ -1,5 +1,6 @@
 import CModbus
 import Glibc
+import Platform
 
 /// Reads Modbus TCP requests from one connected socket, framing each by its MBAP length field.
 ///
@@ -28,7 +29,7 @@ final class RequestReader {
     }
 
     private let socket: Int32
-    private let byteTimeoutMilliseconds: Int32
+    private let byteTimeout: Duration
     private let bytes = UnsafeMutablePointer<UInt8>.allocate(capacity: RequestReader.capacity)
     /// Bytes received and not yet handed out.
     private var filled = 0
@@ -37,8 +38,7 @@ final class RequestReader {
 
     init(socket: Int32, byteTimeout: Duration = .milliseconds(500)) {
         self.socket = socket
-        let (seconds, attoseconds) = byteTimeout.components
-        byteTimeoutMilliseconds = Int32(clamping: seconds * 1000 + attoseconds / 1_000_000_000_000_000)
+        self.byteTimeout = byteTimeout
     }
 
     deinit { bytes.deallocate() }
@@ -68,11 +68,11 @@ final class RequestReader {
     /// socket's receive timeout, any later byte for the byte timeout.
     private func receive() throws(Failure) {
         if filled > 0 {
-            var waiting = pollfd(fd: socket, events: Int16(POLLIN), revents: 0)
-            var ready: Int32
-            repeat { ready = poll(&waiting, 1, byteTimeoutMilliseconds) } while ready < 0 && errno == EINTR
-            guard ready >= 0 else { throw .failed(errno) }
-            guard ready == 1 else { throw .stalled }
+            switch waitFor(socket, events: Int16(POLLIN), timeout: byteTimeout) {
+            case let .failure(error): throw .failed(error.rawValue)
+            case .success(0): throw .stalled
+            case .success: break
+            }
         }
         while true {
             let received = recv(socket, bytes + filled, Self.capacity - filled, 0)

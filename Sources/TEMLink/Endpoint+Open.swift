@@ -1,3 +1,5 @@
+import Config
+
 /// The link for a `tcp://` or `serial://` endpoint, not yet connected: it connects on its first
 /// `open(timeout:)`, which `MeterClient` calls before every exchange.
 ///

@@ -1,3 +1,4 @@
+import Config
 import TEMProtocol
 
 /// A request that got no valid reply after every attempt, with the meter, the command and the

@@ -1,3 +1,4 @@
+import Config
 import TEMProtocol
 
 /// A byte pipe to a meter line: TCP through a serial-to-Ethernet converter, a local serial

@@ -1,3 +1,5 @@
+import Config
+import Platform
 import TEMProtocol
 
 /// Timing of one exchange with a meter.

@@ -1,4 +1,6 @@
+import Config
 import Glibc
+import Platform
 
 /// A link through a local serial port (`serial:///dev/ttyUSB0?baud=9600`), set up with termios:
 /// raw mode, 8N1, receiver on, modem lines ignored, no flow control.
@@ -35,10 +37,10 @@ public final class SerialLink: Link {
             throw LinkError(endpoint, "unsupported baud rate \(baud) (use 9600, 19200, 38400 or 57600)")
         }
         let fd = Glibc.open(path, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC)
-        guard fd >= 0 else { throw LinkError(endpoint, Self.describe(Errno(errno))) }
+        guard fd >= 0 else { throw LinkError(endpoint, Self.describe(Errno.current)) }
         var settings = termios()
         guard tcgetattr(fd, &settings) == 0 else {
-            let error = Errno(errno)
+            let error = Errno.current
             _ = Glibc.close(fd)
             throw LinkError(endpoint, Self.describe(error))
         }
@@ -54,7 +56,7 @@ public final class SerialLink: Link {
         cfsetispeed(&settings, speed)
         cfsetospeed(&settings, speed)
         guard tcsetattr(fd, TCSANOW, &settings) == 0 else {
-            let error = Errno(errno)
+            let error = Errno.current
             _ = Glibc.close(fd)
             throw LinkError(endpoint, "cannot configure the port: \(error.message)")
         }
@@ -65,13 +67,13 @@ public final class SerialLink: Link {
     /// Flushes bytes received and not read (`tcflush(TCIFLUSH)`).
     public func discardInput() throws(LinkError) {
         let fd = try openDescriptor()
-        guard tcflush(fd, TCIFLUSH) == 0 else { throw failure(Errno(errno)) }
+        guard tcflush(fd, TCIFLUSH) == 0 else { throw failure(Errno.current) }
     }
 
     /// Writes all of `bytes`, in one `write` unless the driver takes less.
     public func write(_ bytes: [UInt8]) throws(LinkError) {
         let fd = try openDescriptor()
-        switch writeAll(fd, bytes, put: { Glibc.write($0, $1, $2) }) {
+        switch writeAll(fd, bytes, socket: false) {
         case .success: return
         case .failure(.stalled):
             close()
@@ -93,7 +95,7 @@ public final class SerialLink: Link {
         let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
         if n > 0 { return Array(buffer[..<n]) }
         if n < 0, errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK { return [] }
-        if n < 0 { throw failure(Errno(errno)) }
+        if n < 0 { throw failure(Errno.current) }
         // Readable, yet nothing to read: the device hung up (a pseudo-terminal's other side closed).
         if revents & Int16(POLLHUP | POLLERR) != 0 { throw failure(nil) }
         return []
@@ -119,7 +121,7 @@ public final class SerialLink: Link {
     }
 
     private static func describe(_ error: Errno) -> String {
-        switch error.code {
+        switch error.rawValue {
         case ENOENT, ENXIO, ENODEV: "no such device"
         case EACCES, EPERM: "permission denied"
         case ENOTTY: "not a tty"

@@ -1,10 +1,12 @@
+import Config
 import Glibc
+import Platform
 
 /// A link over TCP to a serial-to-Ethernet converter (`tcp://HOST:PORT`): the meter's bytes,
 /// unchanged, with no framing of their own.
 ///
-/// `open` resolves the host (IPv4 or IPv6) and connects without blocking past its timeout;
-/// the socket has TCP_NODELAY so that a request leaves in one segment. When the converter
+/// `open` resolves the host (IPv4 or IPv6) and connects without blocking past its timeout
+/// (Platform's `connectTCP`); the socket has TCP_NODELAY so that a request leaves in one segment. When the converter
 /// drops the connection, the next `read`, `write` or `discardInput` throws "connection closed
 /// by peer" and closes the socket; `open` also notices a dropped idle connection and reconnects.
 /// Not thread-safe: one user at a time (see `Link`).
@@ -33,23 +35,11 @@ public final class TCPLink: Link {
             guard peerHasClosed() else { return }
             close()
         }
-        let deadline = Deadline(after: timeout)
-        let addresses = try resolve()
-        defer { freeaddrinfo(addresses) }
-        var lastError = LinkError(endpoint, "host not found")
-        var entry: UnsafeMutablePointer<addrinfo>? = addresses
-        while let info = entry?.pointee {
-            entry = info.ai_next
-            switch connect(info, deadline: deadline, timeout: timeout) {
-            case let .success(fd):
-                socket = fd
-                return
-            case let .failure(error):
-                lastError = error
-                if deadline.hasPassed { throw error }
-            }
+        do {
+            socket = try connectTCP(host: host, port: port, timeout: timeout)
+        } catch {
+            throw LinkError(endpoint, error.message)
         }
-        throw lastError
     }
 
     /// Reads and drops whatever has arrived. Throws if the peer has closed the connection.
@@ -61,14 +51,14 @@ public final class TCPLink: Link {
             if n > 0 { continue }
             if n < 0, errno == EINTR { continue }
             if n < 0, errno == EAGAIN || errno == EWOULDBLOCK { return }
-            throw failure(n == 0 ? nil : Errno(errno))
+            throw failure(n == 0 ? nil : .current)
         }
     }
 
     /// Sends all of `bytes` (one `send` unless the kernel takes less); never raises SIGPIPE.
     public func write(_ bytes: [UInt8]) throws(LinkError) {
         let fd = try openSocket()
-        switch writeAll(fd, bytes, put: { send($0, $1, $2, Int32(MSG_NOSIGNAL)) }) {
+        switch writeAll(fd, bytes, socket: true) {
         case .success: return
         case .failure(.stalled):
             close()
@@ -90,7 +80,7 @@ public final class TCPLink: Link {
         let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
         if n > 0 { return Array(buffer[..<n]) }
         if n < 0, errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK { return [] }
-        throw failure(n == 0 ? nil : Errno(errno))
+        throw failure(n == 0 ? nil : .current)
     }
 
     public func close() {
@@ -109,7 +99,7 @@ public final class TCPLink: Link {
     /// Closes the socket and describes why: nil or a reset means the peer went away.
     private func failure(_ error: Errno?) -> LinkError {
         close()
-        guard let error, ![ECONNRESET, EPIPE, ENOTCONN].contains(error.code) else {
+        guard let error, ![ECONNRESET, EPIPE, ENOTCONN].contains(error.rawValue) else {
             return LinkError(endpoint, "connection closed by peer")
         }
         return LinkError(endpoint, error.message)
@@ -121,51 +111,5 @@ public final class TCPLink: Link {
         let n = recv(socket, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT))
         if n > 0 { return false }
         return n == 0 || !(errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
-    }
-
-    /// The host's addresses; the caller frees them with `freeaddrinfo`.
-    private func resolve() throws(LinkError) -> UnsafeMutablePointer<addrinfo> {
-        var hints = addrinfo()
-        hints.ai_family = AF_UNSPEC
-        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-        hints.ai_flags = AI_NUMERICSERV
-        var result: UnsafeMutablePointer<addrinfo>?
-        let rc = getaddrinfo(host, String(port), &hints, &result)
-        // EAI_NODATA (-5, "no address associated with hostname") is a GNU extension Swift does not see.
-        let noData: Int32 = -5
-        guard rc == 0, let result else {
-            switch rc {
-            case EAI_NONAME, noData, EAI_FAMILY: throw LinkError(endpoint, "host not found")
-            case EAI_SYSTEM: throw LinkError(endpoint, "cannot resolve host: \(Errno(errno).message)")
-            default: throw LinkError(endpoint, "cannot resolve host: \(String(cString: gai_strerror(rc)))")
-            }
-        }
-        return result
-    }
-
-    /// One non-blocking connect attempt to one address, bounded by `deadline`.
-    private func connect(_ info: addrinfo, deadline: Deadline, timeout: Duration) -> Result<Int32, LinkError> {
-        let type = Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
-        let fd = Glibc.socket(info.ai_family, type, info.ai_protocol)
-        guard fd >= 0 else { return .failure(LinkError(endpoint, "socket: \(Errno(errno).message)")) }
-        func fail(_ message: String) -> Result<Int32, LinkError> {
-            _ = Glibc.close(fd)
-            return .failure(LinkError(endpoint, message))
-        }
-        if Glibc.connect(fd, info.ai_addr, info.ai_addrlen) != 0 {
-            guard errno == EINPROGRESS || errno == EINTR else { return fail(Errno(errno).message) }
-            switch waitFor(fd, events: Int16(POLLOUT), timeout: deadline.remaining) {
-            case let .failure(error): return fail(error.message)
-            case let .success(revents) where revents == 0: return fail("connect timed out after \(timeout.brief)")
-            case .success: break
-            }
-            var code: Int32 = 0
-            var size = socklen_t(MemoryLayout<Int32>.size)
-            guard getsockopt(fd, SOL_SOCKET, SO_ERROR, &code, &size) == 0 else { return fail(Errno(errno).message) }
-            guard code == 0 else { return fail(Errno(code).message) }
-        }
-        var one: Int32 = 1
-        _ = setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
-        return .success(fd)
     }
 }

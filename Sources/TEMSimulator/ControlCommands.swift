@@ -1,3 +1,5 @@
+import Config
+import Platform
 import TEMProtocol
 
 extension MeterLine {
@@ -38,9 +40,8 @@ extension MeterLine {
             }
             return "ok restarted \(address), serial number \(meter(at: address)!.serialNumber)"
         case ("advance", 1):
-            guard let duration = parseDuration(arguments[0]) else {
-                return "error: bad duration '\(arguments[0])' (e.g. 90s, 15m, 2h)"
-            }
+            let duration: Duration
+            do { duration = try Duration(parsing: arguments[0]) } catch { return "error: \(error)" }
             advance(by: duration.seconds)
             return "ok clock \(clock)"
         case ("status", 0):

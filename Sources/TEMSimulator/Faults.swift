@@ -1,3 +1,4 @@
+import Config
 import Synchronization
 
 /// One misbehaviour the simulated line can show, as real lines do.
@@ -59,7 +60,7 @@ public enum Fault: Sendable, Hashable, CustomStringConvertible {
     static func one(of kind: Kind) -> Fault { oneOfEachKind.first { $0.kind == kind }! }  // every kind is listed
 
     public var description: String {
-        if case let .delay(duration) = self { return "delay=\(formatDuration(duration))" }
+        if case let .delay(duration) = self { return "delay=\(duration.mappingText)" }
         return kind.rawValue
     }
 }
@@ -101,10 +102,12 @@ public struct FaultCommand: Sendable, Hashable, CustomStringConvertible {
         let fault: Fault
         switch kind {
         case .delay:
-            guard parts.count == 2, let duration = parseDuration(String(parts[1])) else {
-                throw fail("delay needs a duration: delay=300ms, delay=2s")
+            guard parts.count == 2 else { throw fail("delay needs a duration: delay=300ms, delay=1.5s") }
+            do {
+                fault = .delay(try Duration(parsing: String(parts[1])))
+            } catch {
+                throw fail("delay needs a duration: \(error)")
             }
-            fault = .delay(duration)
         default:
             guard parts.count == 1 else { throw fail("\(kind.rawValue) takes no value") }
             fault = Fault.one(of: kind)
@@ -211,29 +214,4 @@ public final class FaultSwitch: Sendable {
     public func clear() { faults.withLock { $0 = .none } }
 
     func takeRestarts() -> Faults.RestartTarget? { faults.withLock { $0.takeRestarts() } }
-}
-
-/// Parses `500ms`, `2s`, `1.5s`, `2m`, `1h`; nil if malformed or negative.
-func parseDuration(_ text: String) -> Duration? {
-    let units: [(suffix: String, seconds: Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]
-    for unit in units where text.hasSuffix(unit.suffix) {
-        guard let number = Double(text.dropLast(unit.suffix.count)), number >= 0, number.isFinite else { return nil }
-        return .milliseconds(Int64((number * unit.seconds * 1000).rounded()))
-    }
-    return nil
-}
-
-/// `300ms`, `2s`: whole seconds as `s`, anything else in milliseconds.
-func formatDuration(_ duration: Duration) -> String {
-    let ms = duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
-    return ms % 1000 == 0 ? "\(ms / 1000)s" : "\(ms)ms"
-}
-
-extension String {
-    /// The string without leading and trailing spaces, tabs and line ends.
-    var trimmingSpaces: String {
-        let blank: (Character) -> Bool = \.isWhitespace
-        guard let first = firstIndex(where: { !blank($0) }), let last = lastIndex(where: { !blank($0) }) else { return "" }
-        return String(self[first...last])
-    }
 }

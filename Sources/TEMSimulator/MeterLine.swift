@@ -1,3 +1,5 @@
+import Config
+import Platform
 import Synchronization
 import TEMProtocol
 

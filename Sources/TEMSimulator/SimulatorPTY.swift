@@ -1,6 +1,6 @@
 import Glibc
+import Platform
 import Synchronization
-import Threads
 
 /// Serves a `MeterLine` on a pseudo-terminal, so that `serial:///dev/pts/N?baud=9600` reaches the
 /// simulator through a real serial-port path.
@@ -20,7 +20,7 @@ public final class SimulatorPTY: Sendable {
     /// Opens a pseudo-terminal and starts serving `line` on it.
     public init(line: MeterLine) throws(SimulatorError) {
         var master: Int32 = -1, slave: Int32 = -1
-        guard openpty(&master, &slave, nil, nil, nil) == 0 else { throw SimulatorError("openpty: \(errnoText())") }
+        guard openpty(&master, &slave, nil, nil, nil) == 0 else { throw SimulatorError("openpty: \(Errno.current.message)") }
         var settings = termios()
         tcgetattr(slave, &settings)
         cfmakeraw(&settings)
@@ -29,7 +29,7 @@ public final class SimulatorPTY: Sendable {
         guard ttyname_r(slave, &name, name.count) == 0 else {
             close(master)
             close(slave)
-            throw SimulatorError("ttyname: \(errnoText())")
+            throw SimulatorError("ttyname: \(Errno.current.message)")
         }
         slavePath = String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         core = Core(line: line, master: master, slave: slave)
@@ -50,7 +50,7 @@ public final class SimulatorPTY: Sendable {
         let line: MeterLine
         let master: Int32
         let slave: Int32
-        let stopping = Atomic<Bool>(false)
+        let stopping = StopSignal()
         let thread = Mutex<PosixThread?>(nil)
 
         init(line: MeterLine, master: Int32, slave: Int32) {
@@ -60,8 +60,11 @@ public final class SimulatorPTY: Sendable {
         }
 
         func stop() {
-            guard !stopping.exchange(true, ordering: .relaxed) else { return }
-            thread.withLock({ $0 })?.join()
+            guard !stopping.isSignalled else { return }
+            stopping.signal()
+            thread.withLock { t in
+                defer { t = nil }; return t
+            }?.join()
             close(master)
             close(slave)
         }
@@ -69,17 +72,20 @@ public final class SimulatorPTY: Sendable {
         func serve() {
             var framer = RequestFramer()
             var buffer = [UInt8](repeating: 0, count: 1024)
-            while !stopping.load(ordering: .relaxed) {
-                guard waitReadable(master, timeout: .milliseconds(50)) else { continue }
+            while !stopping.isSignalled {
+                guard
+                    case .success(let revents) = waitFor(master, events: Int16(POLLIN), timeout: .seconds(60), orStop: stopping),
+                    revents != 0
+                else { continue }
                 let n = buffer.withUnsafeMutableBytes { read(master, $0.baseAddress, $0.count) }
                 guard n > 0 else {
                     // EIO cannot happen while the slave is held open; back off on any error.
-                    blockingSleep(.milliseconds(20))
+                    stopping.sleep(for: .milliseconds(20))
                     continue
                 }
                 for frame in framer.append(Array(buffer[..<n])) {
                     let response = line.respond(to: frame)
-                    guard !response.dropsConnection, sleep(response.delay, unless: stopping) else { continue }
+                    guard !response.dropsConnection, stopping.sleep(for: response.delay) else { continue }
                     _ = writeAll(master, response.bytes, socket: false)
                 }
             }

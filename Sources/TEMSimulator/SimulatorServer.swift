@@ -1,6 +1,6 @@
 import Glibc
+import Platform
 import Synchronization
-import Threads
 
 /// A failure to set up serving (bind, listen, openpty), in one line.
 public struct SimulatorError: Error, Sendable, Hashable, CustomStringConvertible {
@@ -28,18 +28,14 @@ public final class SimulatorServer: Sendable {
 
     /// Binds `host:port` (port 0: any free port) and starts serving `line`.
     public init(line: MeterLine, host: String = "127.0.0.1", port: UInt16 = 0) throws(SimulatorError) {
-        let listener = try Self.listen(host: host, port: port)
-        var address = sockaddr_storage()
-        var size = socklen_t(MemoryLayout<sockaddr_storage>.size)
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listener, $0, &size) }
-        }
-        let bound = withUnsafeBytes(of: &address) { raw -> UInt16 in
-            // sin_port and sin6_port lie at the same offset, in network byte order.
-            UInt16(raw[2]) << 8 | UInt16(raw[3])
+        let listener: ListeningSocket
+        do {
+            listener = try ListeningSocket(host: host, port: port, ipv4Only: false, backlog: 16)
+        } catch {
+            throw SimulatorError("listen \(host):\(port): \(error.message)")
         }
         self.host = host
-        self.port = bound
+        self.port = listener.port
         core = Core(line: line, listener: listener)
         try core.start()
     }
@@ -53,57 +49,37 @@ public final class SimulatorServer: Sendable {
     /// The number of clients connected now.
     public var clientCount: Int { core.clients.withLock { $0.count } }
 
-    private static func listen(host: String, port: UInt16) throws(SimulatorError) -> Int32 {
-        var hints = addrinfo()
-        hints.ai_family = AF_UNSPEC
-        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-        hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV
-        var list: UnsafeMutablePointer<addrinfo>?
-        let rc = getaddrinfo(host, String(port), &hints, &list)
-        guard rc == 0, let first = list else {
-            throw SimulatorError("listen \(host):\(port): \(String(cString: gai_strerror(rc)))")
-        }
-        defer { freeaddrinfo(list) }
-        let fd = socket(first.pointee.ai_family, first.pointee.ai_socktype, first.pointee.ai_protocol)
-        guard fd >= 0 else { throw SimulatorError("listen \(host):\(port): socket: \(errnoText())") }
-        var yes: Int32 = 1
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
-        guard bind(fd, first.pointee.ai_addr, first.pointee.ai_addrlen) == 0, Glibc.listen(fd, 16) == 0 else {
-            let why = errnoText()
-            close(fd)
-            throw SimulatorError("listen \(host):\(port): \(why)")
-        }
-        return fd
-    }
-
     /// The serving state the threads share (they hold this, not the server, so releasing the
     /// server stops them).
     private final class Core: Sendable {
         let line: MeterLine
-        let listener: Int32
-        let stopping = Atomic<Bool>(false)
+        let listener: ListeningSocket
+        let stopping = StopSignal()
         /// Connected client sockets.
         let clients = Mutex<Set<Int32>>([])
         /// Held for one whole exchange: the line carries one at a time.
         let wire = Mutex<Void>(())
         let acceptThread = Mutex<PosixThread?>(nil)
 
-        init(line: MeterLine, listener: Int32) {
+        init(line: MeterLine, listener: ListeningSocket) {
             self.line = line
             self.listener = listener
         }
 
         func start() throws(SimulatorError) {
             guard let thread = PosixThread({ self.acceptLoop() }) else {
-                close(listener)
+                close(listener.descriptor)
                 throw SimulatorError("cannot start the server thread")
             }
             acceptThread.withLock { $0 = thread }
         }
 
         func stop() {
-            guard !stopping.exchange(true, ordering: .relaxed) else { return }
-            acceptThread.withLock({ $0 })?.join()
+            guard !stopping.isSignalled else { return }
+            stopping.signal()
+            acceptThread.withLock { t in
+                defer { t = nil }; return t
+            }?.join()
             clients.withLock { for fd in $0 { shutdown(fd, Int32(SHUT_RDWR)) } }
             // Client threads are detached; wait (briefly) until each has closed its socket.
             let deadline = ContinuousClock.now + .seconds(2)
@@ -111,30 +87,29 @@ public final class SimulatorServer: Sendable {
         }
 
         private func acceptLoop() {
-            while !stopping.load(ordering: .relaxed) {
-                guard waitReadable(listener, timeout: .milliseconds(50)) else { continue }
-                let fd = accept(listener, nil, nil)
-                guard fd >= 0 else { continue }
-                if line.faults.current.contains(.refuseConnections) || stopping.load(ordering: .relaxed) {
+            while !stopping.isSignalled {
+                guard case let .client(fd, _) = listener.accept(orStop: stopping) else { continue }
+                if line.faults.current.contains(.refuseConnections) || stopping.isSignalled {
                     close(fd)
                     continue
                 }
-                var yes: Int32 = 1
-                setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &yes, socklen_t(MemoryLayout<Int32>.size))
+                setNoDelay(fd)
                 clients.withLock { _ = $0.insert(fd) }
                 if !PosixThread.detach({ self.serve(client: fd) }) {
                     clients.withLock { _ = $0.remove(fd) }
                     close(fd)
                 }
             }
-            close(listener)
+            close(listener.descriptor)
         }
 
         private func serve(client fd: Int32) {
             var framer = RequestFramer()
             var buffer = [UInt8](repeating: 0, count: 1024)
-            serving: while !stopping.load(ordering: .relaxed) {
-                guard waitReadable(fd, timeout: .milliseconds(50)) else { continue }
+            serving: while !stopping.isSignalled {
+                guard case .success(let revents) = waitFor(fd, events: Int16(POLLIN), timeout: .seconds(60), orStop: stopping),
+                    revents != 0
+                else { continue }
                 let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
                 if n < 0, errno == EINTR { continue }
                 guard n > 0 else { break }
@@ -142,8 +117,9 @@ public final class SimulatorServer: Sendable {
                     let keep = wire.withLock { _ -> Bool in
                         let response = line.respond(to: frame)
                         if response.dropsConnection { return false }
-                        guard sleep(response.delay, unless: stopping) else { return false }
-                        return response.bytes.isEmpty || writeAll(fd, response.bytes, socket: true)
+                        guard stopping.sleep(for: response.delay) else { return false }
+                        guard case .success = writeAll(fd, response.bytes, socket: true) else { return false }
+                        return true
                     }
                     if !keep { break serving }
                 }

@@ -1,6 +1,8 @@
+import Config
 import Glibc
 import Mapping
 import ModbusServer
+import Platform
 import Synchronization
 import TEMLink
 import TEMProtocol

@@ -2,6 +2,7 @@
 // checks, and the register table export. Built by Tests/Fuzz/build.sh.
 //
 // The input is the file's text (invalid UTF-8 is repaired, as `String(decoding:)` does).
+import Config
 import Mapping
 
 let fileName = "fuzz.yaml"

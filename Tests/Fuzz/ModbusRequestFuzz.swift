@@ -1,3 +1,4 @@
+import Config
 // libFuzzer target `modbus`: the real request path of the Modbus TCP server. Built by
 // Tests/Fuzz/build.sh.
 //
@@ -8,6 +9,7 @@
 // be answered with the image's exact values, and no connection may be left open.
 import Glibc
 import ModbusServer
+import Platform
 
 /// The served units. Register values are `tag << 12 | offset`, so any response shows which unit
 /// and which offsets it was read from.

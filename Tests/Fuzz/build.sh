@@ -45,13 +45,51 @@ swift_module() {
     fi
 }
 
-yams_dir() {
+# checkout NAME FILE: the package checkout `swift build` made (resolving it if need be).
+checkout() {
     local dir
-    for dir in .build/checkouts/Yams .build-*/checkouts/Yams; do
-        [ -f "$dir/Sources/Yams/Parser.swift" ] && { echo "$dir"; return; }
+    for dir in .build/checkouts/$1 .build-*/checkouts/$1; do
+        [ -f "$dir/$2" ] && { echo "$dir"; return; }
     done
     "$SWIFT" package resolve >&2   # the same checkout `swift build` makes
-    echo .build/checkouts/Yams
+    echo ".build/checkouts/$1"
+}
+
+yams_dir() { checkout Yams Sources/Yams/Parser.swift; }
+
+# swift-system (Platform uses its Errno): its C shims, then the Swift module with the
+# availability macros and defines its own Package.swift gives.
+build_system() {
+    local dir; dir=$(checkout swift-system Sources/System/Errno.swift)
+    local lib="$OUT/lib/libCSystem.a"
+    if stale "$lib" "$dir/Sources/CSystem" "$0"; then
+        echo "  clang   CSystem ($dir)"
+        "$CLANG" -O1 -g -fsanitize=fuzzer-no-link,address -I "$dir/Sources/CSystem/include" \
+            -c "$dir/Sources/CSystem/shims.c" -o "$OUT/obj/csystem-shims.o"
+        rm -f "$lib"
+        "$(dirname "$CLANG")/llvm-ar" rcs "$lib" "$OUT/obj/csystem-shims.o"
+    fi
+    local macros=() version
+    for version in 0.0.1 0.0.2 0.0.3 1.1.0 1.1.1 1.2.0 1.2.1 1.3.0 1.3.1 1.3.2 1.4.0 1.7.0 199; do
+        macros+=(-enable-experimental-feature "AvailabilityMacro=System $version:macOS 10.10, iOS 8.0, watchOS 2.0, tvOS 9.0, visionOS 1.0")
+    done
+    swift_module SystemPackage -swift-version 5 -DSYSTEM_PACKAGE -enable-experimental-feature Lifetimes "${macros[@]}" \
+        -I "$dir/Sources/CSystem/include" -- $(find "$dir/Sources/System" -name '*.swift')
+    SYSTEM_FLAGS=(-I "$dir/Sources/CSystem/include")
+}
+
+build_log() {
+    local dir; dir=$(checkout swift-log Sources/Logging/Logger.swift)
+    swift_module Logging -package-name swift_log -- $(find "$dir/Sources/Logging" -name '*.swift')
+}
+
+# Platform and Config, the bottom layer ModbusServer stands on.
+build_platform() {
+    build_system
+    swift_module TEMProtocol -- Sources/TEMProtocol/*.swift
+    DEPS="$OUT/lib/libTEMProtocol.a" swift_module Config -- Sources/Config/*.swift
+    DEPS="$OUT/lib/libSystemPackage.a" swift_module Platform "${SYSTEM_FLAGS[@]}" -- Sources/Platform/*.swift
+    build_log
 }
 
 build_yams() {
@@ -92,20 +130,21 @@ for target in "${targets[@]}"; do
         harness reply ReplyParserFuzz.swift TEMProtocol
         ;;
     modbus)
-        swift_module Threads -- Sources/Threads/*.swift
-        DEPS="$OUT/lib/libThreads.a" swift_module ModbusServer "${MODBUS_FLAGS[@]}" -- Sources/ModbusServer/*.swift
-        harness modbus ModbusRequestFuzz.swift ModbusServer Threads modbus -- "${MODBUS_FLAGS[@]}"
+        build_platform
+        DEPS="$OUT/lib/libPlatform.a $OUT/lib/libConfig.a $OUT/lib/libLogging.a" \
+            swift_module ModbusServer "${MODBUS_FLAGS[@]}" "${SYSTEM_FLAGS[@]}" -- Sources/ModbusServer/*.swift
+        harness modbus ModbusRequestFuzz.swift ModbusServer Platform SystemPackage CSystem Config TEMProtocol Logging modbus \
+            -- "${MODBUS_FLAGS[@]}" "${SYSTEM_FLAGS[@]}"
         ;;
     mapping)
         build_yams
         swift_module TEMProtocol -- Sources/TEMProtocol/*.swift
-        DEPS="$OUT/lib/libTEMProtocol.a" swift_module TEMLink -- Sources/TEMLink/*.swift
-        swift_module Threads -- Sources/Threads/*.swift
-        DEPS="$OUT/lib/libThreads.a" swift_module ModbusServer "${MODBUS_FLAGS[@]}" -- Sources/ModbusServer/*.swift
-        DEPS="$OUT/lib/libTEMProtocol.a $OUT/lib/libTEMLink.a $OUT/lib/libModbusServer.a $OUT/lib/libYams.a" \
-            swift_module Mapping "${MODBUS_FLAGS[@]}" -Xcc -DYAML_DECLARE_STATIC -I "$YAMS_INCLUDE" -- Sources/Mapping/*.swift
-        harness mapping MappingParserFuzz.swift Mapping Yams CYaml ModbusServer Threads TEMLink TEMProtocol modbus \
-            -- "${MODBUS_FLAGS[@]}" -I "$YAMS_INCLUDE" -Xcc -DYAML_DECLARE_STATIC
+        DEPS="$OUT/lib/libTEMProtocol.a" swift_module Config -- Sources/Config/*.swift
+        # The mapping checker links neither libmodbus nor the platform layer: only values and YAML.
+        DEPS="$OUT/lib/libTEMProtocol.a $OUT/lib/libConfig.a $OUT/lib/libYams.a" \
+            swift_module Mapping -Xcc -DYAML_DECLARE_STATIC -I "$YAMS_INCLUDE" -- Sources/Mapping/*.swift
+        harness mapping MappingParserFuzz.swift Mapping Yams CYaml Config TEMProtocol \
+            -- -I "$YAMS_INCLUDE" -Xcc -DYAML_DECLARE_STATIC
         ;;
     *) echo "unknown fuzz target '$target' (reply, mapping, modbus)" >&2; exit 2 ;;
     esac

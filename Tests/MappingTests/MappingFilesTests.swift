@@ -1,7 +1,6 @@
+import Config
 import Foundation
 import Mapping
-import ModbusServer
-import TEMLink
 import TEMProtocol
 import Testing
 

@@ -1,8 +1,9 @@
 import CModbus
+import Config
 import Glibc
+import Platform
 import Synchronization
 import Testing
-import Threads
 
 @testable import ModbusServer
 

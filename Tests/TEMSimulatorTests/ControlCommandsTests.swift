@@ -34,7 +34,10 @@ import Testing
         #expect(status.hasPrefix("ok addresses=1,2 clock=2024-03-01T12:30:00 speed=1 frozen=1 flash=512 faults=echo serial.1="))
         #expect(line.apply(command: "help").hasPrefix("ok commands: fault SPEC"))
         #expect(line.apply(command: "frobnicate") == "error: unknown command 'frobnicate' (try help)")
-        #expect(line.apply(command: "advance soon").hasPrefix("error: bad duration"))
+        #expect(
+            line.apply(command: "advance soon")
+                == "error: malformed duration 'soon' (write a number and a unit: 500ms, 1.5s, 2m or 1h)")
+        #expect(line.apply(command: "advance 1.5h") == "ok clock 2024-03-01T14:00:00")
         #expect(line.apply(command: "") == "error: empty command (try help)")
     }
 }

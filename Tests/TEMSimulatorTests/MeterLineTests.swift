@@ -1,3 +1,4 @@
+import Platform
 import TEMProtocol
 import Testing
 

@@ -1,3 +1,5 @@
+import Config
+import Platform
 import TEMLink
 import TEMProtocol
 import Testing

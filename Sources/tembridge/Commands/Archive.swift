@@ -1,6 +1,7 @@
 import ArgumentParser
 import Bridge
 import Glibc
+import Platform
 import Synchronization
 import TEMLink
 import TEMProtocol
@@ -161,7 +162,7 @@ final class ArchiveOutput {
 final class Progress {
     let total: Int
     private(set) var done = 0
-    private let started = MonotonicSeconds.now()
+    private let started = MonotonicClock.seconds()
     private let visible = isatty(2) == 1
 
     init(total: Int) { self.total = total }
@@ -184,7 +185,7 @@ final class Progress {
 
     private func draw() {
         guard visible, total > 0 else { return }
-        let elapsed = max(MonotonicSeconds.now() - started, 0.001)
+        let elapsed = max(MonotonicClock.seconds() - started, 0.001)
         let rate = Double(done) / elapsed
         let left = rate > 0 ? Int(Double(total - done) / rate) : 0
         let width = 30, filled = width * done / total
@@ -194,14 +195,6 @@ final class Progress {
     }
 
     private func printRaw(_ s: String) { _ = s.withCString { Glibc.write(2, $0, strlen($0)) } }
-}
-
-enum MonotonicSeconds {
-    static func now() -> Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-    }
 }
 
 /// Ctrl-C during an export: finish the current record, close the output, exit 130.

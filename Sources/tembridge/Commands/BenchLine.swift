@@ -1,7 +1,9 @@
 import ArgumentParser
 import Bridge
+import Config
 import Glibc
 import Mapping
+import Platform
 import Synchronization
 import TEMLink
 import TEMProtocol
@@ -85,8 +87,8 @@ struct BenchLine: ParsableCommand {
                 if total >= wanted { done.store(true, ordering: .releasing) }
             })
         poller.start()
-        let limit = monotonicNow() + UInt64(cycles) * 120_000_000_000
-        while !done.load(ordering: .acquiring), monotonicNow() < limit { usleep(2_000) }
+        let limit = MonotonicClock.now() + UInt64(cycles) * 120_000_000_000
+        while !done.load(ordering: .acquiring), MonotonicClock.now() < limit { blockingSleep(.milliseconds(2)) }
         poller.stop()
 
         let list = polls.withLock { $0 }
@@ -125,12 +127,6 @@ struct BenchLine: ParsableCommand {
     }
 }
 
-private func monotonicNow() -> UInt64 {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
-}
-
 /// What one poll put on the line: from its first request byte to the snapshot being published.
 private struct Counts: Sendable {
     var exchanges = 0, sent = 0, received = 0
@@ -142,7 +138,7 @@ private final class Counters: Sendable {
     private let state = Mutex(Counts())
 
     func wrote(_ count: Int) {
-        let now = monotonicNow()
+        let now = MonotonicClock.now()
         state.withLock {
             if $0.exchanges == 0 { $0.start = now }
             $0.exchanges += 1
@@ -154,7 +150,7 @@ private final class Counters: Sendable {
 
     /// The counts since the last call, ending now.
     func take() -> Counts {
-        let now = monotonicNow()
+        let now = MonotonicClock.now()
         return state.withLock { c in
             var out = c
             out.end = now

@@ -1,6 +1,6 @@
 import ArgumentParser
+import Config
 import Mapping
-import ModbusServer
 
 struct Demo: ParsableCommand {
     static let configuration = CommandConfiguration(

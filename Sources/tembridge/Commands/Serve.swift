@@ -1,5 +1,6 @@
 import ArgumentParser
 import Bridge
+import Config
 import Glibc
 import Mapping
 

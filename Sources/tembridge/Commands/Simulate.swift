@@ -1,8 +1,8 @@
 import ArgumentParser
 import Bridge
 import Glibc
+import Platform
 import TEMSimulator
-import Threads
 
 struct Simulate: ParsableCommand {
     static let configuration = CommandConfiguration(

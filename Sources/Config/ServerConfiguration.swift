@@ -27,7 +27,7 @@ public struct ServerConfiguration: Sendable, Equatable {
     }
 
     /// Whether a client at `address` (IPv4, host byte order) may connect.
-    func allows(_ address: UInt32) -> Bool {
+    public func allows(_ address: UInt32) -> Bool {
         allow?.contains { $0.contains(address) } ?? true
     }
 }

@@ -1,6 +1,5 @@
+import Config
 import Testing
-
-@testable import ModbusServer
 
 @Suite struct IPv4NetworkTests {
     @Test(arguments: [

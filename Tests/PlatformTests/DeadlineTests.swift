@@ -1,6 +1,5 @@
+import Platform
 import Testing
-
-@testable import TEMLink
 
 @Suite struct DeadlineTests {
     @Test(

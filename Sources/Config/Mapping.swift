@@ -1,5 +1,3 @@
-import ModbusServer
-import TEMLink
 import TEMProtocol
 
 /// A checked mapping file: what the bridge serves, which lines it polls, and which registers
@@ -194,7 +192,7 @@ public enum WordOrder: String, Sendable, CaseIterable {
 }
 
 /// `0x0200`: T2K addresses are written in hex, at least four digits (negative ones in decimal).
-func hex(_ value: Int) -> String {
+public func hex(_ value: Int) -> String {
     guard value >= 0 else { return String(value) }
     let digits = String(value, radix: 16, uppercase: true)
     return "0x" + String(repeating: "0", count: max(0, 4 - digits.count)) + digits

@@ -1,0 +1,12 @@
+/// The instant by which an operation must finish, and how much time is left until then.
+public struct Deadline: Sendable {
+    public let instant: ContinuousClock.Instant
+
+    /// The deadline `duration` from now.
+    public init(after duration: Duration) { instant = .now + duration }
+
+    /// Time left; zero once the deadline has passed.
+    public var remaining: Duration { max(.zero, instant - .now) }
+
+    public var hasPassed: Bool { ContinuousClock.now >= instant }
+}
