@@ -3,14 +3,21 @@ public struct ArchiveRecord: Sendable, Hashable {
     /// Bytes per record.
     public static let size = 384
 
-    /// Record offsets (seed §5.2). Public so the simulator's encoder writes what this decodes.
+    /// Record offsets (seed §5.2), read from `ArchiveRecordLayout.fields`.
     public enum Offset {
-        public static let written = 0x000, volumeFraction = 0x004, volumeWhole = 0x01C
-        public static let massFraction = 0x034, massWhole = 0x04C, energyFraction = 0x064, energyWhole = 0x07C
-        public static let energyTotalFraction = 0x094, energyTotalWhole = 0x098, timePowered = 0x09C
-        public static let timeNormal = 0x0A0, timeBelowGMin = 0x0B8, timeAboveGMax = 0x0D0
-        public static let timeBelowDtMin = 0x0E8, timeFault = 0x100, comma = 0x118
-        public static let temperature = 0x11E, pressure = 0x13A, errors = 0x16A, period = 0x175
+        private static func of(_ id: ArchiveRecordLayout.Field.ID, array: Int = 0) -> Int {
+            ArchiveRecordLayout.field(id).ranges[array].lowerBound
+        }
+
+        public static let written = of(.written), volumeFraction = of(.volume), volumeWhole = of(.volume, array: 1)
+        public static let massFraction = of(.mass), massWhole = of(.mass, array: 1)
+        public static let energyFraction = of(.energy), energyWhole = of(.energy, array: 1)
+        public static let energyTotalFraction = of(.energyTotal), energyTotalWhole = of(.energyTotal, array: 1)
+        public static let timePowered = of(.timePowered), timeNormal = of(.timeNormal)
+        public static let timeBelowGMin = of(.timeBelowGMin), timeAboveGMax = of(.timeAboveGMax)
+        public static let timeBelowDtMin = of(.timeBelowDtMin), timeFault = of(.timeFault), comma = of(.comma)
+        public static let temperature = of(.temperature), pressure = of(.pressure), errors = of(.errors)
+        public static let period = of(.period)
     }
 
     /// Why a slot holds no record.
@@ -43,46 +50,20 @@ public struct ArchiveRecord: Sendable, Hashable {
         precondition(bytes.count == Self.size, "an archive record is 384 bytes")
         if bytes.allSatisfy({ $0 == 0xFF }) { throw .neverWritten }
         let b = bytes[...]
-        let writtenStamp = Array(b[Offset.written..<(Offset.written + 4)])
-        let periodStamp = Array(b[Offset.period..<(Offset.period + 4)])
-        guard let written = MeterClock(archiveStamp: writtenStamp), written.isValid else {
-            throw .impossibleDate(stamp: writtenStamp)
+        var clocks: [ArchiveRecordLayout.Field.ID: MeterClock] = [:]
+        for field in ArchiveRecordLayout.fields where field.coding == .stamp {
+            let stamp = Array(b[field.ranges[0]])
+            guard let clock = MeterClock(archiveStamp: stamp), clock.isValid else { throw .impossibleDate(stamp: stamp) }
+            clocks[field.id] = clock
         }
-        guard let period = MeterClock(archiveStamp: periodStamp), period.isValid else {
-            throw .impossibleDate(stamp: periodStamp)
-        }
-        self.written = written
-        self.period = period
-
-        func u32(_ offset: Int) -> UInt32 { BigEndian.uint32(b, at: offset) }
-        func f32(_ offset: Int) -> Float { Float(bitPattern: u32(offset)) }
+        self.written = clocks[.written]!
+        self.period = clocks[.period]!
         var values: [String: Double] = [:]
-        values["time"] = Double(written.unixSeconds!)
-        values["period"] = Double(period.unixSeconds!)
-        for n in 1...6 {
-            let i = 4 * (n - 1)
-            let comma = b[Offset.comma + n - 1]
-            values["energy.\(n)"] = Integrator.Scaling.energy.value(
-                whole: u32(Offset.energyWhole + i), fraction: f32(Offset.energyFraction + i), comma: comma)
-            values["volume.\(n)"] = Integrator.Scaling.volume.value(
-                whole: u32(Offset.volumeWhole + i), fraction: f32(Offset.volumeFraction + i), comma: comma)
-            values["mass.\(n)"] = Integrator.Scaling.volume.value(
-                whole: u32(Offset.massWhole + i), fraction: f32(Offset.massFraction + i), comma: comma)
-            values["pressure.\(n)"] = Double(f32(Offset.pressure + i))
-            values["time.normal.\(n)"] = Double(u32(Offset.timeNormal + i))
-            values["time.below_gmin.\(n)"] = Double(u32(Offset.timeBelowGMin + i))
-            values["time.above_gmax.\(n)"] = Double(u32(Offset.timeAboveGMax + i))
-            values["time.below_dtmin.\(n)"] = Double(u32(Offset.timeBelowDtMin + i))
-            values["time.fault.\(n)"] = Double(u32(Offset.timeFault + i))
-            values["errors.\(n)"] = Double(b[Offset.errors + n - 1])
+        for value in ArchiveRecordLayout.values {
+            values[value.name] = value.field.value(value.index, in: b) ?? .nan
         }
-        for n in 1...7 { values["temperature.\(n)"] = Double(f32(Offset.temperature + 4 * (n - 1))) }
-        // PROTOCOL-NOTES decision 3: energyall is scaled by system 1's comma.
-        values["energy.total"] = Integrator.Scaling.energy.value(
-            whole: u32(Offset.energyTotalWhole), fraction: f32(Offset.energyTotalFraction), comma: b[Offset.comma])
-        values["time.powered"] = Double(u32(Offset.timePowered))
         self.values = values
-        self.errors = Array(b[Offset.errors..<(Offset.errors + 6)])
+        self.errors = Array(b[ArchiveRecordLayout.field(.errors).ranges[0]])
     }
 
     /// The error bits of one system's byte as words: `G1<min`, `dT<min`, `power off`, ….

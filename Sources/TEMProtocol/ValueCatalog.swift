@@ -110,30 +110,11 @@ public enum ValueCatalog {
     /// The definition of `name`, or nil if the contract has no such value.
     public static func definition(named name: String) -> ValueDefinition? { byName[name] }
 
-    /// Names of the archive record values for system/channel numbers (without the
-    /// `archive.KIND.` prefix), as `ArchiveRecord.values` keys them.
+    /// Names of the archive record values (without the `archive.KIND.` prefix), as
+    /// `ArchiveRecord.values` keys them: read from `ArchiveRecordLayout`, so an `archive.*` name
+    /// exists only for a field the decoder reads.
     public static let archiveRecordNames: [(name: String, unit: String, description: String)] =
-        [
-            ("time", "s", "when the record was written, Unix seconds (meter local time as UTC)"),
-            ("period", "s", "start of the hour/day the record covers, Unix seconds"),
-        ]
-        + (1...6).map { ("energy.\($0)", "MWh", "energy, system \($0)") }
-        + [("energy.total", "MWh", "total energy")]
-        + (1...6).map { ("volume.\($0)", "m³", "volume, channel \($0)") }
-        + (1...6).map { ("mass.\($0)", "t", "mass, channel \($0)") }
-        + (1...7).map { ("temperature.\($0)", "°C", "mean temperature, channel \($0)") }
-        + (1...6).map { ("pressure.\($0)", "MPa", "mean pressure, channel \($0)") }
-        + [("time.powered", "s", "seconds powered")]
-        + (1...6).flatMap { n in
-            [
-                ("time.normal.\(n)", "s", "seconds system \(n) ran without error"),
-                ("time.below_gmin.\(n)", "s", "seconds of system \(n) with flow below minimum"),
-                ("time.above_gmax.\(n)", "s", "seconds of system \(n) with flow above maximum"),
-                ("time.below_dtmin.\(n)", "s", "seconds of system \(n) with ΔT below minimum"),
-                ("time.fault.\(n)", "s", "seconds of system \(n) with a technical fault"),
-            ]
-        }
-        + (1...6).map { ("errors.\($0)", "", "error bits of system \($0)") }
+        ArchiveRecordLayout.values.map { ($0.name, $0.unit, $0.description) }
 
     private static func build() -> [ValueDefinition] {
         var out: [ValueDefinition] = []
