@@ -24,8 +24,10 @@ let package = Package(
         .target(name: "Threads"),
         // Endpoints, links (TCP, serial) and the exchange (send, receive, resync, retry).
         .target(name: "TEMLink", dependencies: ["TEMProtocol"]),
+        // The `tembridge dump` file: format, capture over an exchange, answering from a dump.
+        .target(name: "MeterDump", dependencies: ["TEMProtocol", "TEMLink"]),
         // A simulated meter line: memory images that move, fault injection, sim:// link.
-        .target(name: "TEMSimulator", dependencies: ["TEMProtocol", "TEMLink", "Threads"]),
+        .target(name: "TEMSimulator", dependencies: ["TEMProtocol", "TEMLink", "MeterDump", "Threads"]),
         // The Modbus TCP server: the only code that touches libmodbus.
         .target(name: "ModbusServer", dependencies: ["CModbus", "Threads"]),
         // The mapping file: model, YAML parser with line/column, validation, register table.
@@ -41,7 +43,7 @@ let package = Package(
         .executableTarget(
             name: "tembridge",
             dependencies: [
-                "TEMProtocol", "TEMLink", "TEMSimulator", "Mapping", "ModbusServer", "Bridge",
+                "TEMProtocol", "TEMLink", "TEMSimulator", "Mapping", "ModbusServer", "Bridge", "MeterDump",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             // mapping/default.yaml, compiled into the binary for `tembridge demo`.
@@ -49,7 +51,7 @@ let package = Package(
         ),
         .testTarget(name: "TEMProtocolTests", dependencies: ["TEMProtocol"]),
         .testTarget(name: "TEMLinkTests", dependencies: ["TEMLink", "TEMSimulator"]),
-        .testTarget(name: "TEMSimulatorTests", dependencies: ["TEMSimulator"]),
+        .testTarget(name: "TEMSimulatorTests", dependencies: ["TEMSimulator", "MeterDump"]),
         .testTarget(name: "MappingTests", dependencies: ["Mapping"], resources: [.copy("Corpus")]),
         .testTarget(name: "ModbusServerTests", dependencies: ["ModbusServer", "CModbus", "Threads"]),
         .testTarget(name: "BridgeTests", dependencies: ["Bridge", "CModbus", "ModbusServer"]),
