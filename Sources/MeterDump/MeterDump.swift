@@ -155,9 +155,9 @@ public struct MeterDump: Sendable, Hashable {
 
     /// The dump in the file at `path`.
     public init(path: String) throws(MeterDumpError) {
-        let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-            throw MeterDumpError("\(path): cannot read: \(Self.describe(error))")
+        guard let data = FileManager.default.contents(atPath: path) else {
+            let reason = access(path, R_OK) == 0 ? "not a regular file" : String(cString: strerror(errno))
+            throw MeterDumpError("\(path): cannot read: \(reason.prefix(1).lowercased() + reason.dropFirst())")
         }
         do { try self.init(text: String(decoding: data, as: UTF8.self)) } catch {
             throw MeterDumpError("\(path): \(error.description)")
