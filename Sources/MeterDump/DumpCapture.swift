@@ -34,19 +34,25 @@ public struct DumpCapture {
         return dump
     }
 
-    /// The Flash blocks to read: all of Flash with `wholeFlash`, else the six blocks of the
-    /// newest record of each kind (none if `FLASH_TYPE` or a pointer is unusable).
+    /// The Flash blocks to read: the six blocks of the newest record of each kind (none if
+    /// `FLASH_TYPE` or a pointer is unusable), then with `wholeFlash` the rest of Flash in
+    /// address order, so that an interrupted dump still holds what `read` needs.
     public func flashBlocks(of dump: MeterDump, wholeFlash: Bool) -> [UInt32] {
         guard let layout = layout(of: dump) else { return [] }
-        if wholeFlash { return stride(from: 0, to: layout.kib * 1024, by: MeterDump.blockSize).map(UInt32.init) }
         var image = T2KImage()
         for (start, bytes) in dump.t2k { image.store(bytes, at: UInt16(start)) }
-        guard let pointers = ArchivePointers(image: image) else { return [] }
-        return ArchiveKind.allCases.flatMap { kind -> [UInt32] in
-            guard let newest = pointers.newestIndex(kind) else { return [] }
-            let start = layout.area(kind).address(ofRecord: newest)
-            return stride(from: 0, to: ArchiveRecord.size, by: MeterDump.blockSize).map { start + UInt32($0) }
-        }
+        let newest =
+            ArchivePointers(image: image).map { pointers in
+                ArchiveKind.allCases.flatMap { kind -> [UInt32] in
+                    guard let newest = pointers.newestIndex(kind) else { return [] }
+                    let start = layout.area(kind).address(ofRecord: newest)
+                    return stride(from: 0, to: ArchiveRecord.size, by: MeterDump.blockSize).map { start + UInt32($0) }
+                }
+            } ?? []
+        guard wholeFlash else { return newest }
+        let first = Set(newest)
+        return newest
+            + stride(from: 0, to: layout.kib * 1024, by: MeterDump.blockSize).map(UInt32.init).filter { !first.contains($0) }
     }
 
     /// Reads one Flash block into `dump` (unread when it fails after the retries).
