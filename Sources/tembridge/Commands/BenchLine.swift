@@ -15,6 +15,9 @@ import TEMProtocol
 ///     line NAME BAUD METERS
 ///     needed METER FIRST LAST          one per atomic T2K byte range the meter's map needs
 ///     plan METER READS WIREBYTES       what the planner chose (for information only)
+///     needed-steady METER FIRST LAST   the ranges of changing values (tiered polling's steady poll)
+///     steady-plan METER READS WIREBYTES   tiered polling: the steady plan, over changing values only
+///     config-plan METER READS WIREBYTES   tiered polling: the configuration values alone
 ///     poll METER CYCLE EXCHANGES SENT RECEIVED NANOSECONDS
 ///     cycle LINE CYCLE EXCHANGES SENT RECEIVED NANOSECONDS   every meter polled once
 ///
@@ -66,6 +69,12 @@ struct BenchLine: ParsableCommand {
                 print("needed \(name) \(range.lowerBound) \(range.upperBound)")
             }
             print("plan \(name) \(meter.plan.reads.count) \(meter.plan.wireBytes)")
+            let tiered = Self.tieredPlan(meter.config)
+            for range in tiered.changingRanges {
+                print("needed-steady \(name) \(range.lowerBound) \(range.upperBound)")
+            }
+            print("steady-plan \(name) \(tiered.steady.reads.count) \(tiered.steady.wireBytes)")
+            print("config-plan \(name) \(tiered.configuration.reads.count) \(tiered.configuration.wireBytes)")
         }
         fflush(nil)
 
@@ -122,6 +131,27 @@ struct BenchLine: ParsableCommand {
         }
         if archive { ranges += ArchivePointers.t2kRanges }
         return Set(ranges).sorted { ($0.lowerBound, $0.upperBound) < ($1.lowerBound, $1.upperBound) }
+    }
+}
+
+extension BenchLine {
+    /// Tiered polling's plans for a meter's map (`ReadPlanner.tiered`): raw entries and the
+    /// archive pointers are extra ranges, configuration when they lie inside a configuration value.
+    static func tieredPlan(_ config: MeterConfig) -> TieredReadPlan {
+        var values: [ValueDefinition] = []
+        var extra: [ClosedRange<UInt16>] = []
+        var archive = false
+        for entry in config.registers {
+            switch entry.source {
+            case let .value(definition):
+                values.append(definition)
+                if case .archive = definition.source { archive = true }
+            case let .raw(t2k, type):
+                extra.append(t2k...(t2k + UInt16(type.size) - 1))
+            }
+        }
+        if archive { extra += ArchivePointers.t2kRanges }
+        return ReadPlanner.tiered(values: values, extraRanges: extra, comma: config.commaAddress ?? .listed)
     }
 }
 
