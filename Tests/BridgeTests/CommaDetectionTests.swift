@@ -1,3 +1,4 @@
+import Mapping
 import TEMLink
 import TEMProtocol
 import TEMSimulator
@@ -60,5 +61,21 @@ import Testing
 
     @Test func silentMeterThrows() {
         #expect(throws: ExchangeError.self) { try CommaDetection.decide(client: Self.client(comma: .listed), address: 9) }
+    }
+}
+
+@Suite struct TieredPollingTests {
+    @Test func defaultMapSteadyPlanMeetsTheTargets() throws {
+        let root = String(#filePath.split(separator: "/").dropLast(3).joined(separator: "/"))
+        let mapping = try MappingParser.load(path: "/" + root + "/mapping/default.yaml")
+        for meter in mapping.meters {
+            let runtime = MeterRuntime(config: meter)
+            let tiered = ReadPlanner.tiered(for: meter, comma: .listed)
+            // The full plan is today's plan; the steady one reads what changes.
+            #expect(tiered.full == runtime.plan)
+            #expect(tiered.steady.reads.count <= 11)
+            #expect(tiered.steady.wireBytes * 100 <= 894 * 80)
+            #expect(ReadPlanner.tiered(for: meter, comma: .hole).steady.reads.count <= 11)
+        }
     }
 }

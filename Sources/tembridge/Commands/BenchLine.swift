@@ -69,7 +69,7 @@ struct BenchLine: ParsableCommand {
                 print("needed \(name) \(range.lowerBound) \(range.upperBound)")
             }
             print("plan \(name) \(meter.plan.reads.count) \(meter.plan.wireBytes)")
-            let tiered = Self.tieredPlan(meter.config)
+            let tiered = ReadPlanner.tiered(for: meter.config, comma: meter.config.commaAddress ?? .listed)
             for range in tiered.changingRanges {
                 print("needed-steady \(name) \(range.lowerBound) \(range.upperBound)")
             }
@@ -131,27 +131,6 @@ struct BenchLine: ParsableCommand {
         }
         if archive { ranges += ArchivePointers.t2kRanges }
         return Set(ranges).sorted { ($0.lowerBound, $0.upperBound) < ($1.lowerBound, $1.upperBound) }
-    }
-}
-
-extension BenchLine {
-    /// Tiered polling's plans for a meter's map (`ReadPlanner.tiered`): raw entries and the
-    /// archive pointers are extra ranges, configuration when they lie inside a configuration value.
-    static func tieredPlan(_ config: MeterConfig) -> TieredReadPlan {
-        var values: [ValueDefinition] = []
-        var extra: [ClosedRange<UInt16>] = []
-        var archive = false
-        for entry in config.registers {
-            switch entry.source {
-            case let .value(definition):
-                values.append(definition)
-                if case .archive = definition.source { archive = true }
-            case let .raw(t2k, type):
-                extra.append(t2k...(t2k + UInt16(type.size) - 1))
-            }
-        }
-        if archive { extra += ArchivePointers.t2kRanges }
-        return ReadPlanner.tiered(values: values, extraRanges: extra, comma: config.commaAddress ?? .listed)
     }
 }
 
