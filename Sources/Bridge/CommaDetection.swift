@@ -34,14 +34,14 @@ public enum CommaDetection {
 
     /// The `comma` bytes (record offset 0x118) of the newest written record, hourly first.
     static func newestRecordComma(client: MeterClient, address: UInt8, pointers: ArchivePointers?) throws(ExchangeError)
-        -> (kind: ArchiveKind, comma: [UInt8])?
+        -> RecordComma?
     {
         guard let pointers else { return nil }
         for kind in ArchiveKind.allCases {
             guard let newest = pointers.newestIndex(kind) else { continue }
             let at = pointers.layout.area(kind).address(ofRecord: newest) + UInt32(ArchiveRecord.Offset.comma)
             let comma = try client.readFlash(address: address, at: at, length: 6)
-            if !comma.allSatisfy({ $0 == 0xFF }) { return (kind, comma) }
+            if !comma.allSatisfy({ $0 == 0xFF }) { return RecordComma(kind: kind, codes: comma) }
         }
         return nil
     }

@@ -47,6 +47,17 @@ public enum CommaCode {
     public static func systemsToCheck(_ systems: Int) -> Int { (1...6).contains(systems) ? systems : 6 }
 }
 
+/// The `comma` codes an archive record carries (record offset 0x118), and the kind of record.
+public struct RecordComma: Sendable, Hashable {
+    public var kind: ArchiveKind
+    public var codes: [UInt8]
+
+    public init(kind: ArchiveKind, codes: [UInt8]) {
+        self.kind = kind
+        self.codes = codes
+    }
+}
+
 /// The choice of `comma` location for one meter, made from what the meter holds, and why.
 ///
 /// A pure value: `CommaDecision(evidence:)` decides; `summary` is the line to log once per
@@ -60,14 +71,14 @@ public struct CommaDecision: Sendable, Hashable, CustomStringConvertible {
         /// The six bytes at 0x02FA; nil if not read.
         public var atListed: [UInt8]?
         /// The newest archive record's `comma` and its kind; nil when there is no record.
-        public var record: (kind: ArchiveKind, comma: [UInt8])?
+        public var record: RecordComma?
         /// The meter's `systems` byte (only 1...`systems` are compared; see `CommaCode`).
         public var systems: Int
         /// A location fixed by the map or the command line: no detection.
         public var override: CommaAddress?
 
         public init(
-            atHole: [UInt8]?, atListed: [UInt8]?, record: (kind: ArchiveKind, comma: [UInt8])?, systems: Int,
+            atHole: [UInt8]?, atListed: [UInt8]?, record: RecordComma?, systems: Int,
             override: CommaAddress? = nil
         ) {
             self.atHole = atHole
@@ -75,20 +86,6 @@ public struct CommaDecision: Sendable, Hashable, CustomStringConvertible {
             self.record = record
             self.systems = systems
             self.override = override
-        }
-
-        public static func == (a: Evidence, b: Evidence) -> Bool {
-            a.atHole == b.atHole && a.atListed == b.atListed && a.record?.kind == b.record?.kind
-                && a.record?.comma == b.record?.comma && a.systems == b.systems && a.override == b.override
-        }
-
-        public func hash(into hasher: inout Hasher) {
-            hasher.combine(atHole)
-            hasher.combine(atListed)
-            hasher.combine(record?.kind)
-            hasher.combine(record?.comma)
-            hasher.combine(systems)
-            hasher.combine(override)
         }
 
         /// The bytes seen at `location`.
@@ -129,8 +126,8 @@ public struct CommaDecision: Sendable, Hashable, CustomStringConvertible {
             (address, reason, warning) = (forced, .override, nil)
             return
         }
-        if let record = evidence.record, record.comma.count >= n,
-            let agreeing = CommaAddress.candidates.first(where: { codes($0) == record.comma.prefix(n) })
+        if let record = evidence.record, record.codes.count >= n,
+            let agreeing = CommaAddress.candidates.first(where: { codes($0) == record.codes.prefix(n) })
         {
             (address, reason, warning) = (agreeing, .agreesWithRecord(record.kind), nil)
             return
@@ -141,7 +138,7 @@ public struct CommaDecision: Sendable, Hashable, CustomStringConvertible {
         let seen = CommaAddress.candidates.map { "\($0) holds \(evidence.bytes(at: $0).map(hexDump) ?? "(not read)")" }
         let why =
             if let record = evidence.record {
-                "neither location agrees with the newest \(record.kind.rawValue) record's comma \(hexDump(record.comma))"
+                "neither location agrees with the newest \(record.kind.rawValue) record's comma \(hexDump(record.codes))"
             } else {
                 "no archive record to compare with"
             }
@@ -166,14 +163,4 @@ public struct CommaDecision: Sendable, Hashable, CustomStringConvertible {
     }
 
     public var description: String { summary }
-
-    public static func == (a: CommaDecision, b: CommaDecision) -> Bool {
-        a.address == b.address && a.reason == b.reason && a.evidence == b.evidence && a.warning == b.warning
-    }
-
-    public func hash(into hasher: inout Hasher) {
-        hasher.combine(address)
-        hasher.combine(reason)
-        hasher.combine(evidence)
-    }
 }

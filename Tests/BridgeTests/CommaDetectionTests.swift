@@ -25,7 +25,7 @@ import Testing
         #expect(decision.address == location)
         #expect(decision.reason == .agreesWithRecord(.hourly))
         #expect(decision.warning == nil)
-        #expect(decision.evidence.record?.comma == SimulatedMeter.comma)
+        #expect(decision.evidence.record?.codes == SimulatedMeter.comma)
         #expect(decision.evidence.systems == SimulatedMeter.systems)
         #expect(decision.evidence.bytes(at: location) == SimulatedMeter.comma)
     }

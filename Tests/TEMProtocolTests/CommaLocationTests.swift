@@ -14,7 +14,8 @@ import Testing
     ) -> CommaDecision {
         CommaDecision(
             evidence: .init(
-                atHole: hole, atListed: listed, record: record.map { (kind, $0) }, systems: systems, override: override))
+                atHole: hole, atListed: listed, record: record.map { RecordComma(kind: kind, codes: $0) }, systems: systems,
+                override: override))
     }
 
     @Test func parsesBothSpellings() {
