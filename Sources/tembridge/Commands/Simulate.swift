@@ -80,7 +80,7 @@ struct Simulate: ParsableCommand {
 
             let line = MeterLine(options: options)
             let stop: () -> Void
-            let addressList = options.addresses.map(String.init).joined(separator: ",")
+            let addressList = line.addresses.map(String.init).joined(separator: ",")
             if pty {
                 let device: SimulatorPTY
                 do { device = try SimulatorPTY(line: line) } catch { throw Failure("\(error)") }
