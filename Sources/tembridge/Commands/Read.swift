@@ -50,7 +50,7 @@ struct Read: ParsableCommand {
 
 /// How decoded values are printed.
 enum ValueOutput {
-    /// `{"address": N, "identity": "...", "values": {"name": number, ...}}`, numbers at full
+    /// `{"address": N, "identity": "...", "comma_address": "0x02FA", "values": {"name": number, ...}}`, numbers at full
     /// precision (shortest text that reads back to the same double); a missing value is null.
     static func json(address: Int, identity: String, comma: CommaAddress, values: [(ValueDefinition, Double?)]) -> String {
         let body = values.map { "    \(jsonString($0.0.name)): \(jsonNumber($0.1))" }.joined(separator: ",\n")
