@@ -34,8 +34,10 @@ let package = Package(
             name: "TEMLink",
             dependencies: ["TEMProtocol", "Config", "Platform", .product(name: "Logging", package: "swift-log")]
         ),
+        // The `tembridge dump` file: format, capture over an exchange, answering from a dump.
+        .target(name: "MeterDump", dependencies: ["TEMProtocol", "Config", "TEMLink"]),
         // A simulated meter line: memory images that move, fault injection, sim:// link.
-        .target(name: "TEMSimulator", dependencies: ["TEMProtocol", "Config", "TEMLink", "Platform"]),
+        .target(name: "TEMSimulator", dependencies: ["TEMProtocol", "Config", "TEMLink", "MeterDump", "Platform"]),
         // The Modbus TCP server: the only code that touches libmodbus.
         .target(
             name: "ModbusServer",
@@ -57,7 +59,7 @@ let package = Package(
         .executableTarget(
             name: "tembridge",
             dependencies: [
-                "TEMProtocol", "Config", "Platform", "TEMLink", "TEMSimulator", "Mapping", "ModbusServer", "Bridge",
+                "TEMProtocol", "Config", "Platform", "TEMLink", "TEMSimulator", "Mapping", "ModbusServer", "Bridge", "MeterDump",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -69,6 +71,7 @@ let package = Package(
         .testTarget(name: "PlatformTests", dependencies: ["Platform"]),
         .testTarget(name: "TEMLinkTests", dependencies: ["TEMLink", "TEMSimulator", "Config", "Platform"]),
         .testTarget(name: "TEMSimulatorTests", dependencies: ["TEMSimulator", "Config"]),
+        .testTarget(name: "MeterDumpTests", dependencies: ["MeterDump", "TEMSimulator", "TEMLink", "Config"]),
         .testTarget(name: "MappingTests", dependencies: ["Mapping", "Config"], resources: [.copy("Corpus")]),
         .testTarget(name: "ModbusServerTests", dependencies: ["ModbusServer", "CModbus", "Config", "Platform"]),
         .testTarget(

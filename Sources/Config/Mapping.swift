@@ -69,11 +69,17 @@ public struct MeterConfig: Sendable, Equatable {
     public var staleAfter: Duration
     /// The register entries, resolved from a register set or the meter's inline list, in file order.
     public var registers: [RegisterEntry]
+    /// `comma_address`: where the meter keeps `comma`, fixed by the map; nil: ask the meter
+    /// (`CommaDetection`).
+    public var commaAddress: CommaAddress?
+    /// `config_interval`: the longest time between two reads of the meter's configuration.
+    public var configInterval: Duration
+    public static let defaultConfigInterval: Duration = .seconds(3600)
 
     public init(
         name: String, line: String, address: UInt8, unitIDs: [UInt8],
         pollInterval: Duration = defaultPollInterval, staleAfter: Duration? = nil,
-        registers: [RegisterEntry]
+        registers: [RegisterEntry], commaAddress: CommaAddress? = nil, configInterval: Duration = defaultConfigInterval
     ) {
         self.name = name
         self.line = line
@@ -82,6 +88,8 @@ public struct MeterConfig: Sendable, Equatable {
         self.pollInterval = pollInterval
         self.staleAfter = staleAfter ?? Self.defaultStaleAfter(pollInterval: pollInterval)
         self.registers = registers
+        self.commaAddress = commaAddress
+        self.configInterval = configInterval
     }
 }
 

@@ -9,7 +9,10 @@ struct MappingReader {
     static let topKeys = ["server", "lines", "meters", "register_sets"]
     static let serverKeys = ["listen", "max_connections", "idle_timeout", "input_registers", "allow"]
     static let lineKeys = ["name", "endpoint", "timeout", "retries"]
-    static let meterKeys = ["name", "line", "address", "unit_id", "poll_interval", "stale_after", "registers"]
+    static let meterKeys = [
+        "name", "line", "address", "unit_id", "poll_interval", "stale_after", "comma_address", "config_interval",
+        "registers",
+    ]
     static let entryKeys = ["address", "value", "raw", "type", "order", "scale", "description"]
     static let rawKeys = ["t2k", "type"]
     static let valueNames = ValueCatalog.all.map(\.name)
@@ -188,6 +191,17 @@ struct MappingReader {
         if let node = fields["stale_after"] {
             meter.staleAfterNode = node
             meter.staleAfter = read.duration(node, what: "stale_after")
+        }
+        if let node = fields["comma_address"], let text = read.string(node) {
+            meter.commaAddress = CommaAddress(parsing: text)
+            if meter.commaAddress == nil {
+                read.report(
+                    "comma_address '\(text)' must be 0x2FA (where the protocol lists comma) or 0x2E8 (the six-byte hole before diam)",
+                    at: node)
+            }
+        }
+        if let node = fields["config_interval"] {
+            meter.configInterval = read.duration(node, what: "config_interval")
         }
         if let node = read.required("registers", in: fields) {
             meter.list = readRegisterReference(node)
@@ -390,12 +404,13 @@ struct MappingReader {
             guard let name = meter.name, let line = meter.line, let address = meter.address,
                 let list = meter.list
             else { return nil }
-            guard let pollInterval = meter.pollInterval else { return nil }
+            guard let pollInterval = meter.pollInterval, let configInterval = meter.configInterval else { return nil }
             built.meters.append(
                 MeterConfig(
                     name: name, line: line, address: address, unitIDs: meter.unitIDs.map(\.id),
                     pollInterval: pollInterval, staleAfter: meter.staleAfter,
-                    registers: lists[list].entries.compactMap(\.entry)))
+                    registers: lists[list].entries.compactMap(\.entry), commaAddress: meter.commaAddress,
+                    configInterval: configInterval))
         }
         return built
     }
@@ -435,6 +450,10 @@ struct ReadMeter {
     /// Nil when not given (the default follows `pollInterval`) or invalid.
     var staleAfter: Duration?
     var staleAfterNode: Node?
+    /// Nil when not given (detect) or invalid.
+    var commaAddress: CommaAddress?
+    /// The default when not given, nil when invalid.
+    var configInterval: Duration? = MeterConfig.defaultConfigInterval
     /// Index into `MappingReader.lists`.
     var list: Int?
 }

@@ -94,10 +94,15 @@ public final class SerialLink: Link {
         var buffer = [UInt8](repeating: 0, count: 1024)
         let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
         if n > 0 { return Array(buffer[..<n]) }
-        if n < 0, errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK { return [] }
+        let hungUp = revents & Int16(POLLHUP | POLLERR | POLLNVAL) != 0
+        // Nothing to read while poll() reports an error: the device is gone; returning empty
+        // would make the caller poll again at once, spinning until its deadline.
+        if n < 0, errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK {
+            if hungUp { throw failure(nil) } else { return [] }
+        }
         if n < 0 { throw failure(Errno.current) }
         // Readable, yet nothing to read: the device hung up (a pseudo-terminal's other side closed).
-        if revents & Int16(POLLHUP | POLLERR) != 0 { throw failure(nil) }
+        if hungUp { throw failure(nil) }
         return []
     }
 

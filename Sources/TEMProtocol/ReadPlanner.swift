@@ -60,9 +60,12 @@ public enum ReadPlanner {
         return ReadPlan(reads: reads.reversed())
     }
 
-    /// The plan for a set of values (status and archive values need no T2K read).
-    public static func plan(values: [ValueDefinition], extraRanges: [ClosedRange<UInt16>] = []) -> ReadPlan {
-        plan(values.flatMap(\.t2kRanges) + extraRanges)
+    /// The plan for a set of values (status and archive values need no T2K read), with the
+    /// `comma` codes read at `comma`.
+    public static func plan(
+        values: [ValueDefinition], extraRanges: [ClosedRange<UInt16>] = [], comma: CommaAddress = .listed
+    ) -> ReadPlan {
+        plan(values.flatMap { $0.t2kRanges(comma: comma) } + extraRanges)
     }
 
     /// The T2K read of bytes `low`...`high`.

@@ -15,6 +15,17 @@ public struct T2KImage: Sendable, Hashable {
         for i in start..<(start + bytes.count) { read[i] = true }
     }
 
+    /// Copies the bytes of `ranges` that `other` read (a steady poll keeps the configuration
+    /// bytes of the last configuration read this way).
+    public mutating func copy(_ ranges: [ClosedRange<UInt16>], from other: T2KImage) {
+        for range in ranges {
+            for i in Int(range.lowerBound)...Int(range.upperBound) where i < T2KMap.size && other.read[i] {
+                memory[i] = other.memory[i]
+                read[i] = true
+            }
+        }
+    }
+
     /// The bytes at `address` ..< `address + count`, or nil if any of them was not read.
     public func bytes(at address: UInt16, count: Int) -> ArraySlice<UInt8>? {
         let start = Int(address), end = start + count
@@ -28,13 +39,17 @@ public struct T2KImage: Sendable, Hashable {
     }
 
     /// The value `definition` describes, or nil if it is not a T2K value or its bytes were not read.
-    public func value(of definition: ValueDefinition) -> Double? {
+    /// Integrators are scaled by the `comma` codes at 0x02FA.
+    public func value(of definition: ValueDefinition) -> Double? { value(of: definition, comma: .listed) }
+
+    /// The value `definition` describes, integrators scaled by the `comma` codes at `location`.
+    public func value(of definition: ValueDefinition, comma location: CommaAddress) -> Double? {
         switch definition.source {
         case let .field(address, type):
             return field(type, at: address)
         case let .integrator(i):
             guard let l = bytes(at: i.whole, count: 4), let f = bytes(at: i.fraction, count: 4),
-                let comma = bytes(at: i.comma, count: 1)
+                let comma = bytes(at: i.comma(at: location), count: 1)
             else { return nil }
             return i.value(
                 whole: BigEndian.uint32(l, at: l.startIndex),

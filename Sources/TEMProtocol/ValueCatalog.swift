@@ -53,9 +53,14 @@ public struct Integrator: Sendable, Hashable {
     public var fraction: UInt16
     /// Address of the uint32 whole part L.
     public var whole: UInt16
-    /// Address of the `comma` byte that scales it.
+    /// Address of the `comma` byte that scales it, with `comma` at 0x02FA (`CommaAddress.listed`).
     public var comma: UInt16
     public var scaling: Scaling
+
+    /// Address of the `comma` byte that scales it when the codes live at `location`.
+    public func comma(at location: CommaAddress) -> UInt16 {
+        location.address + (comma - CommaAddress.listed.address)
+    }
 
     /// (L + F) / k. Both parts must come from one meter reply (see `ReadPlanner`).
     public func value(whole l: UInt32, fraction f: Float, comma: UInt8) -> Double {
@@ -69,6 +74,10 @@ public struct ValueDefinition: Sendable, Hashable {
     public let unit: String
     public let description: String
     public let source: ValueSource
+    /// True for configuration, which changes only when the meter is reprogrammed (read on first
+    /// contact and every `config_interval`, not every poll). An integrator's `comma` byte is
+    /// configuration too, though the integrator is not (see `ReadPlanner.tiered`).
+    public let isConfiguration: Bool
 
     /// True when the value is read from the meter's live memory (T2K).
     public var isFromT2K: Bool {
@@ -78,14 +87,18 @@ public struct ValueDefinition: Sendable, Hashable {
         }
     }
 
-    /// The T2K byte ranges the value needs; each range must come from one reply.
-    public var t2kRanges: [ClosedRange<UInt16>] {
+    /// The T2K byte ranges the value needs with `comma` at 0x02FA; each range must come from one reply.
+    public var t2kRanges: [ClosedRange<UInt16>] { t2kRanges(comma: .listed) }
+
+    /// The T2K byte ranges the value needs with `comma` at `location`.
+    public func t2kRanges(comma location: CommaAddress) -> [ClosedRange<UInt16>] {
         switch source {
         case let .field(address, type):
             return [address...(address + UInt16(type.size) - 1)]
         case let .integrator(i):
             let low = min(i.fraction, i.whole), high = max(i.fraction, i.whole) + 3
-            return [low...high, i.comma...i.comma]
+            let comma = i.comma(at: location)
+            return [low...high, comma...comma]
         case .clock, .clockPart:
             return [T2KMap.clock...(T2KMap.clock + 5)]
         case .flashKiB:
@@ -118,8 +131,9 @@ public enum ValueCatalog {
 
     private static func build() -> [ValueDefinition] {
         var out: [ValueDefinition] = []
-        func add(_ name: String, _ unit: String, _ description: String, _ source: ValueSource) {
-            out.append(ValueDefinition(name: name, unit: unit, description: description, source: source))
+        func add(_ name: String, _ unit: String, _ description: String, _ source: ValueSource, config: Bool = false) {
+            out.append(
+                ValueDefinition(name: name, unit: unit, description: description, source: source, isConfiguration: config))
         }
         func f32(_ base: UInt16, _ n: Int) -> ValueSource {
             .field(address: base + UInt16(4 * (n - 1)), type: .f32)
@@ -177,30 +191,32 @@ public enum ValueCatalog {
         for (i, part) in ["second", "minute", "hour", "day", "month", "year"].enumerated().reversed() {
             add("clock.\(part)", "", "meter clock: \(part)", .clockPart(i))
         }
-        add("serial_number", "", "factory serial number", .field(address: T2KMap.serialNumber, type: .u32))
-        add("network_address", "", "network address (net_num)", .field(address: T2KMap.networkAddress, type: .u8))
-        add("systems", "", "number of heat systems configured", .field(address: T2KMap.systems, type: .u8))
+        add("serial_number", "", "factory serial number", .field(address: T2KMap.serialNumber, type: .u32), config: true)
+        add("network_address", "", "network address (net_num)", .field(address: T2KMap.networkAddress, type: .u8), config: true)
+        add("systems", "", "number of heat systems configured", .field(address: T2KMap.systems, type: .u8), config: true)
         for n in 1...6 {
             add(
                 "system_type.\(n)", "", "scheme type of system \(n) (0 supply … 9 temperature)",
-                .field(address: T2KMap.systemType + UInt16(n - 1), type: .u8))
+                .field(address: T2KMap.systemType + UInt16(n - 1), type: .u8), config: true)
         }
-        add("flash_kib", "KiB", "installed archive Flash", .flashKiB)
+        add("flash_kib", "KiB", "installed archive Flash", .flashKiB, config: true)
         for n in 1...6 {
             add(
                 "diameter.\(n)", "mm", "flow channel diameter, channel \(n)",
-                .field(address: T2KMap.diameter + UInt16(2 * (n - 1)), type: .u16))
+                .field(address: T2KMap.diameter + UInt16(2 * (n - 1)), type: .u16), config: true)
         }
-        for n in 1...6 { add("gmax.\(n)", "m³/h", "maximum flow Gmax, channel \(n)", f32(T2KMap.gMax, n)) }
+        for n in 1...6 { add("gmax.\(n)", "m³/h", "maximum flow Gmax, channel \(n)", f32(T2KMap.gMax, n), config: true) }
         for n in 1...6 {
             add(
                 "gmax_set.\(n)", "m³/h", "set upper flow limit, channel \(n) (g_max × g_pcmt_max %)",
-                .flowLimit(gMax: T2KMap.gMax + UInt16(4 * (n - 1)), percent: T2KMap.gMaxPercent + UInt16(n - 1), factor: 0.01))
+                .flowLimit(gMax: T2KMap.gMax + UInt16(4 * (n - 1)), percent: T2KMap.gMaxPercent + UInt16(n - 1), factor: 0.01),
+                config: true)
             add(
                 "gmin_set.\(n)", "m³/h", "set lower flow limit, channel \(n) (g_max × g_pcmt_min × 0.05 %)",
-                .flowLimit(gMax: T2KMap.gMax + UInt16(4 * (n - 1)), percent: T2KMap.gMinPermille + UInt16(n - 1), factor: 0.0005))
+                .flowLimit(gMax: T2KMap.gMax + UInt16(4 * (n - 1)), percent: T2KMap.gMinPermille + UInt16(n - 1), factor: 0.0005),
+                config: true)
         }
-        for n in 1...6 { add("dt_min.\(n)", "°C", "minimum ΔT, system \(n)", f32(T2KMap.dtMin, n)) }
+        for n in 1...6 { add("dt_min.\(n)", "°C", "minimum ΔT, system \(n)", f32(T2KMap.dtMin, n), config: true) }
         add("status.online", "", "1 while the meter's data is fresh, else 0", .status(.online))
         add("status.age", "s", "seconds since the last good poll (saturates)", .status(.age))
         add("status.polls_ok", "", "good polls since start", .status(.pollsOK))

@@ -48,14 +48,17 @@ public final class MeterLine: Sendable {
         for command in options.faults { faults.apply(command) }
         self.faults = FaultSwitch(faults)
         var meters: [UInt8: SimulatedMeter] = [:]
-        for address in options.addresses { meters[address] = SimulatedMeter(address: address, options: options) }
+        // An image line serves the dump alone.
+        for address in options.image == nil ? options.addresses : [] {
+            meters[address] = SimulatedMeter(address: address, options: options)
+        }
         state = Mutex(State(meters: meters, random: SeededRandom(seed: options.seed ^ 0x0015E)))
         meterStart = Double(options.startTime)
         hostStart = .now
     }
 
-    /// The meters' network addresses, ascending.
-    public var addresses: [UInt8] { options.addresses }
+    /// The meters' network addresses, ascending (an image line: the dumped meter's).
+    public var addresses: [UInt8] { options.image.map { [$0.dump.address] } ?? options.addresses }
 
     /// The line's meter time now: Unix seconds of the meters' local time.
     public var time: Double { state.withLock { meterTime($0) } }
@@ -109,7 +112,8 @@ public final class MeterLine: Sendable {
             prepare(&st, decoded?.address)
             var bytes: [UInt8] = []
             if let decoded, let command = decoded.command, active[.silent] == nil,
-                let data = st.meters[decoded.address]?.reply(to: command)
+                let data = options.image.map({ $0.reply(to: command, address: decoded.address) })
+                    ?? st.meters[decoded.address]?.reply(to: command)
             {
                 let from = active[.wrongAddress] == nil ? decoded.address : decoded.address &+ 1
                 bytes = Frame.reply(to: command, from: from, data: data).bytes

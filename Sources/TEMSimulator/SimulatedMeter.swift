@@ -23,8 +23,15 @@ public struct SimulatedMeter: Sendable {
     /// The day of the month the monthly record is written (at 00:00).
     public static let reportingDay = 1
 
+    /// Diameters of the extra flowmeters 7 and 8 (`diam78` I[2], mm), written at 0x02FA when
+    /// `comma` lives at 0x02E8: read there as comma codes they are invalid for system 2.
+    public static let diameter78: [UInt16] = [15, 20]
+
     /// The network address (`net_num`).
     public let address: UInt8
+    /// Where this meter keeps `comma` in T2K (PROTOCOL-NOTES decision 1); archive records carry
+    /// it at record offset 0x118 either way.
+    public let commaAddress: CommaAddress
     public let flashLayout: FlashLayout
     /// This meter's own seed (the line's seed mixed with the address).
     public let seed: UInt64
@@ -49,6 +56,7 @@ public struct SimulatedMeter: Sendable {
     public init(address: UInt8, options: SimulatorOptions) {
         self.address = address
         flashLayout = options.flash
+        commaAddress = options.comma
         seed = SeededRandom.hash(options.seed, UInt64(address))
         serialBase = 10_000_000 + UInt32(options.seed % 10_000) * 1000
         integratorRate = options.integratorRate
@@ -263,7 +271,8 @@ public struct SimulatedMeter: Sendable {
         memory.store(flashLayout.flashType, at: Int(T2KMap.flashType))
         memory.store(bytes: [address], at: Int(T2KMap.networkAddress))
         memory.store(halfwords: [50, 50, 25, 25, 0, 0], at: Int(T2KMap.diameter))
-        memory.store(bytes: Self.comma, at: Int(T2KMap.comma))
+        memory.store(bytes: Self.comma, at: Int(commaAddress.address))
+        if commaAddress == .hole { memory.store(halfwords: Self.diameter78, at: Int(CommaAddress.listed.address)) }
         memory.store(bytes: [1, 1, 2, 2, 0, 0], at: m.flowmeterSystem)
         memory.store(bytes: [40, 40, 40, 40, 0, 0], at: Int(T2KMap.gMinPermille))
     }

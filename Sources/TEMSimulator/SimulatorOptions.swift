@@ -15,6 +15,8 @@ import TEMProtocol
 /// | `start` | meter local time at start: `2024-03-01T10:30:00` or Unix seconds | host UTC now; frozen: 2024-03-01T10:30:00 |
 /// | `line_speed` | emulate the wire at this baud: replies come (request+reply bytes)×10/baud s late | off |
 /// | `fault` | faults active from the start, comma-separated `FaultCommand` texts: `silent@2,echo` | none |
+/// | `comma` | where the meters keep `comma` in T2K: `0x2FA` (as listed) or `0x2E8` (then `diam78` 15, 20 mm sit at 0x02FA) | `0x2FA` |
+/// | `image` | serve a `tembridge dump` file, frozen: only its meter answers, and only where the dump holds bytes | none |
 /// | `damaged` | archive records written with an impossible date (a Flash fault), `KIND:N` comma-separated, N = 1 for the newest: `hourly:3,daily:1` | none |
 public struct SimulatorOptions: Sendable, Hashable {
     public var addresses: [UInt8] = [1, 2]
@@ -32,6 +34,10 @@ public struct SimulatorOptions: Sendable, Hashable {
     public var faults: [FaultCommand] = []
     /// Archive records (kind, 1 = newest at the start) whose written stamp is an impossible date.
     public var damaged: [Damage] = []
+    /// Where the meters keep `comma` in T2K.
+    public var comma: CommaAddress = .listed
+    /// A dump to serve instead of simulated meters (its path as given, and its content).
+    public var image: MeterImage?
 
     /// One record written with an impossible date: the `age`-th newest of `kind` at the start.
     public struct Damage: Sendable, Hashable, CustomStringConvertible {
@@ -98,6 +104,11 @@ public struct SimulatorOptions: Sendable, Hashable {
                 for text in value.split(separator: ",") {
                     do { faults.append(try FaultCommand.parse(String(text))) } catch { throw fail(key, error.description) }
                 }
+            case "comma":
+                guard let v = CommaAddress(parsing: value) else { throw fail(key, "must be 0x2FA or 0x2E8") }
+                comma = v
+            case "image":
+                do { image = try MeterImage(path: value) } catch { throw fail(key, error.description) }
             case "damaged":
                 for text in value.split(separator: ",") {
                     let parts = text.split(separator: ":")
@@ -108,7 +119,7 @@ public struct SimulatorOptions: Sendable, Hashable {
             default:
                 throw fail(
                     key,
-                    "unknown option (use addresses, flash, speed, rate, frozen, seed, history, start, line_speed, fault, damaged)"
+                    "unknown option (use addresses, flash, speed, rate, frozen, seed, history, start, line_speed, fault, comma, image, damaged)"
                 )
             }
         }
@@ -129,6 +140,8 @@ public struct SimulatorOptions: Sendable, Hashable {
         if let lineSpeed { q["line_speed"] = String(lineSpeed) }
         if !faults.isEmpty { q["fault"] = faults.map(\.description).joined(separator: ",") }
         if !damaged.isEmpty { q["damaged"] = damaged.map(\.description).joined(separator: ",") }
+        if comma != d.comma { q["comma"] = comma.description }
+        if let image { q["image"] = image.path }
         return q
     }
 

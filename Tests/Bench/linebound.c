@@ -17,6 +17,11 @@
  *   - "fewest reads, then fewest bytes" (cost = reads * 10^6 + wire bytes) — the bound;
  *   - "fewest wire bytes" regardless of the number of reads — for information.
  *
+ * Tiered polling: `needed-steady` lines give the ranges of the values that change (configuration
+ * is read on first contact and every config_interval, not every poll). Their bound is computed
+ * the same way and judged against the `steady-plan` line (the planner's steady plan), with the
+ * targets of issue 11: at most 11 reads per meter and at most 80 % of 894 wire bytes.
+ *
  * Prints per meter and per line the bound against the measured steady-state poll (cycles >= 1;
  * cycle 0 also reads the newest archive records, 6 x 64-byte Flash reads each, reported apart),
  * the cycle time against the wire time ((sent + received) bytes x 10 bits / baud, 8N1), and
@@ -44,6 +49,10 @@ struct meter {
 
 static struct meter meters[MAXM];
 static int nmeters;
+/* The changing ranges of each meter (tiered polling), and the planner's steady and config plans. */
+static struct meter steady[MAXM];
+static int nsteady;
+static int config_reads[MAXM], config_bytes[MAXM];
 
 static struct meter *meter_named(const char *name)
 {
@@ -51,6 +60,17 @@ static struct meter *meter_named(const char *name)
         if (strcmp(meters[i].name, name) == 0) return &meters[i];
     if (nmeters == MAXM) { fprintf(stderr, "too many meters\n"); exit(2); }
     struct meter *m = &meters[nmeters++];
+    memset(m, 0, sizeof *m);
+    snprintf(m->name, sizeof m->name, "%s", name);
+    return m;
+}
+
+static struct meter *steady_named(const char *name)
+{
+    for (int i = 0; i < nsteady; i++)
+        if (strcmp(steady[i].name, name) == 0) return &steady[i];
+    if (nsteady == MAXM) { fprintf(stderr, "too many meters\n"); exit(2); }
+    struct meter *m = &steady[nsteady++];
     memset(m, 0, sizeof *m);
     snprintf(m->name, sizeof m->name, "%s", name);
     return m;
@@ -137,6 +157,19 @@ int main(void)
                 struct meter *m = meter_named(name);
                 if (m->n < MAXR) m->r[m->n++] = (struct range){a, b};
             }
+        } else if (strcmp(kind, "needed-steady") == 0) {
+            int a, b;
+            if (sscanf(line, "%*s %63s %d %d", name, &a, &b) == 3) {
+                struct meter *m = steady_named(name);
+                if (m->n < MAXR) m->r[m->n++] = (struct range){a, b};
+            }
+        } else if (strcmp(kind, "steady-plan") == 0 || strcmp(kind, "config-plan") == 0) {
+            int reads, bytes;
+            if (sscanf(line, "%*s %63s %d %d", name, &reads, &bytes) == 3) {
+                struct meter *m = steady_named(name);
+                if (kind[0] == 's') { m->plan_reads = reads; m->plan_bytes = bytes; }
+                else { config_reads[m - steady] = reads; config_bytes[m - steady] = bytes; }
+            }
         } else if (strcmp(kind, "plan") == 0) {
             int reads, bytes;
             if (sscanf(line, "%*s %63s %d %d", name, &reads, &bytes) == 3) {
@@ -196,6 +229,26 @@ int main(void)
     printf("RESULT cycle-time vs wire time %.1f ms: median ratio %.3f over %d steady cycles, worst %.3f (%.1f ms)\n",
            (double)cycle_bytes_steady * 10.0 / baud * 1e3, median, steady_cycles, cycle_ratio_max, cycle_ns_steady_max / 1e6);
     printf("TARGET line-efficiency == 1.0: %s\n", eff >= 0.9999 ? "MET" : "MISSED");
+    if (nsteady) {
+        int reads_ok = 1, bytes_ok = 1, equal = 1, worst_reads = 0, worst_bytes = 0;
+        for (int i = 0; i < nsteady; i++) {
+            struct meter *m = &steady[i];
+            long r1, b1;
+            bound(m, 1, &r1, &b1);
+            printf("meter %s, tiered: %d changing ranges; bound %ld reads / %ld wire bytes; steady plan %d reads / %d bytes; "
+                   "configuration plan %d reads / %d bytes (first contact, after offline or reset, every config_interval)\n",
+                   m->name, m->n, r1, b1, m->plan_reads, m->plan_bytes, config_reads[i], config_bytes[i]);
+            if (m->plan_reads > 11) reads_ok = 0;
+            if (m->plan_bytes * 100 > 894 * 80) bytes_ok = 0;
+            if (m->plan_reads != r1 || m->plan_bytes != b1) equal = 0;
+            if (m->plan_reads > worst_reads) worst_reads = m->plan_reads;
+            if (m->plan_bytes > worst_bytes) worst_bytes = m->plan_bytes;
+        }
+        printf("TARGET tiered steady plan <= 11 reads per meter: %s (%d)\n", reads_ok ? "MET" : "MISSED", worst_reads);
+        printf("TARGET tiered steady plan <= 80%% of 894 wire bytes (715): %s (%d, %.1f %%)\n", bytes_ok ? "MET" : "MISSED",
+               worst_bytes, worst_bytes * 100.0 / 894);
+        printf("TARGET tiered steady plan == bound for the changing values: %s\n", equal ? "MET" : "MISSED");
+    }
     printf("TARGET cycle-time <= 1.2 x wire time (median steady cycle): %s (%.3f; worst %.3f)\n",
            median <= 1.2 ? "MET" : "MISSED", median, cycle_ratio_max);
     return 0;

@@ -8,7 +8,10 @@
 #    from libmodbus-dev, compiled here), with 1, 8 and 64 connections, measured alternately,
 #    BENCH_ROUNDS rounds of BENCH_SECONDS seconds each; medians over the rounds.
 # 2. Line efficiency: `tembridge bench-line` over mapping/default.yaml at 9600 baud, judged by
-#    Tests/Bench/linebound.c's own optimum.
+#    Tests/Bench/linebound.c's own optimum; and tiered polling's steady plan (changing values
+#    only) against linebound's bound for those, with the targets <= 11 reads and <= 80 % of 894
+#    bytes per meter. Run this part alone:
+#      tembridge bench-line --mapping mapping/default.yaml --line-speed 9600 --cycles 3 | ./linebound
 # 3. Footprint: 32 meters on 4 sim:// lines (Tests/Bench/footprint.yaml), 64 clients reading;
 #    VmRSS/VmHWM from /proc, and time from exec to the first answer.
 set -euo pipefail

@@ -37,6 +37,10 @@ struct Archive: ParsableCommand {
     @Option(help: "csv (header row of value names), json (an array, as in the contract) or table (for people).")
     var format: Format = .csv
 
+    /// Records carry their own `comma` (record offset 0x118), so this decodes nothing: it checks.
+    @OptionGroup(title: "Comma check (records carry their own comma; a disagreement with T2K is warned about)")
+    var comma: CommaOption
+
     func run() throws {
         try reportingFailures {
             if let last, last < 1 { throw Failure("--last must be at least 1") }
@@ -58,6 +62,7 @@ struct Archive: ParsableCommand {
                 if let fromTime { first = try reader.firstPosition(in: h, atOrAfter: fromTime) }
                 if let toTime { end = try reader.firstPosition(in: h, atOrAfter: toTime + 1) }
             } catch let error as ExchangeError { throw Failure("\(error)") }
+            checkComma(client)
             if let last { first = max(first, end - last) }
             let positions = first < end ? Array(first..<end) : []
 
@@ -88,6 +93,18 @@ struct Archive: ParsableCommand {
                 throw ExitCode(130)
             }
             if skipped > 0 { printError("\(skipped) record(s) skipped") }
+        }
+    }
+}
+
+extension Archive {
+    /// Warns when the T2K `comma` location (given, or found by asking the meter) is a guess or
+    /// disagrees with the newest record. A failed check is silent: the export does not need it.
+    func checkComma(_ client: MeterClient) {
+        guard let detected = try? CommaDetection.decide(client: client, address: meter.meterAddress) else { return }
+        if let warning = detected.warning { printError("meter \(meter.address): warning: \(warning)") }
+        if let given = comma.address, given != detected.address, case .agreesWithRecord = detected.reason {
+            printError("meter \(meter.address): warning: --comma-address \(given) disagrees with the meter: \(detected.summary)")
         }
     }
 }
@@ -161,11 +178,16 @@ final class ArchiveOutput {
 /// A one-line progress bar on stderr, shown only when stderr is a terminal.
 final class Progress {
     let total: Int
+    /// What is counted, plural: `records`, `blocks`.
+    let unit: String
     private(set) var done = 0
     private let started = MonotonicClock.seconds()
     private let visible = isatty(2) == 1
 
-    init(total: Int) { self.total = total }
+    init(total: Int, unit: String = "records") {
+        self.total = total
+        self.unit = unit
+    }
 
     func advance() {
         done += 1
@@ -191,7 +213,7 @@ final class Progress {
         let width = 30, filled = width * done / total
         let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
         let rateText = rate >= 10 ? "\(Int(rate))" : "\(Double(Int(rate * 10)) / 10)"
-        printRaw("\r[\(bar)] \(done)/\(total) records, \(rateText)/s, \(left / 60)m\(left % 60)s left ")
+        printRaw("\r[\(bar)] \(done)/\(total) \(unit), \(rateText)/s, \(left / 60)m\(left % 60)s left ")
     }
 
     private func printRaw(_ s: String) { _ = s.withCString { Glibc.write(2, $0, strlen($0)) } }

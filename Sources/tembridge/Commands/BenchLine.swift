@@ -17,6 +17,9 @@ import TEMProtocol
 ///     line NAME BAUD METERS
 ///     needed METER FIRST LAST          one per atomic T2K byte range the meter's map needs
 ///     plan METER READS WIREBYTES       what the planner chose (for information only)
+///     needed-steady METER FIRST LAST   the ranges of changing values (tiered polling's steady poll)
+///     steady-plan METER READS WIREBYTES   tiered polling: the steady plan, over changing values only
+///     config-plan METER READS WIREBYTES   tiered polling: the configuration values alone
 ///     poll METER CYCLE EXCHANGES SENT RECEIVED NANOSECONDS
 ///     cycle LINE CYCLE EXCHANGES SENT RECEIVED NANOSECONDS   every meter polled once
 ///
@@ -68,6 +71,12 @@ struct BenchLine: ParsableCommand {
                 print("needed \(name) \(range.lowerBound) \(range.upperBound)")
             }
             print("plan \(name) \(meter.plan.reads.count) \(meter.plan.wireBytes)")
+            let tiered = ReadPlanner.tiered(for: meter.config, comma: meter.config.commaAddress ?? .listed)
+            for range in tiered.changingRanges {
+                print("needed-steady \(name) \(range.lowerBound) \(range.upperBound)")
+            }
+            print("steady-plan \(name) \(tiered.steady.reads.count) \(tiered.steady.wireBytes)")
+            print("config-plan \(name) \(tiered.configuration.reads.count) \(tiered.configuration.wireBytes)")
         }
         fflush(nil)
 

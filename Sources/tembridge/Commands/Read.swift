@@ -1,4 +1,5 @@
 import ArgumentParser
+import Bridge
 import TEMLink
 import TEMProtocol
 
@@ -13,6 +14,8 @@ struct Read: ParsableCommand {
     @Option(help: "table for people, json for programs.")
     var format: Format = .table
 
+    @OptionGroup var comma: CommaOption
+
     func run() throws {
         try reportingFailures {
             let client = try meter.client()
@@ -20,17 +23,26 @@ struct Read: ParsableCommand {
             let definitions = ValueCatalog.all.filter(\.isFromT2K)
             var image = T2KImage()
             let identity: String
+            let decision: CommaDecision
             do {
                 identity = try client.identify(address: meter.meterAddress)
-                for read in ReadPlanner.plan(values: definitions).reads {
+                decision = try CommaDetection.decide(client: client, address: meter.meterAddress, override: comma.address)
+                for read in ReadPlanner.plan(values: definitions, comma: decision.address).reads {
                     guard case let .readT2K(at, length) = read else { continue }
                     image.store(try client.readT2K(address: meter.meterAddress, at: at, length: Int(length)), at: at)
                 }
             } catch { throw Failure("\(error)") }
-            let values = definitions.map { ($0, image.value(of: $0)) }
+            let values = definitions.map { ($0, image.value(of: $0, comma: decision.address)) }
+            let warnings =
+                (decision.warning.map { [$0] } ?? []) + Plausibility.warnings(image, comma: decision.address).map(\.message)
             switch format {
-            case .json: print(ValueOutput.json(address: meter.address, identity: identity, values: values))
-            case .table: print(ValueOutput.table(address: meter.address, identity: identity, values: values))
+            case .json:
+                for warning in warnings { printError("meter \(meter.address): warning: \(warning)") }
+                print(ValueOutput.json(address: meter.address, identity: identity, comma: decision.address, values: values))
+            case .table:
+                print(
+                    ValueOutput.table(
+                        address: meter.address, identity: identity, comma: decision, warnings: warnings, values: values))
             }
         }
     }
@@ -38,16 +50,22 @@ struct Read: ParsableCommand {
 
 /// How decoded values are printed.
 enum ValueOutput {
-    /// `{"address": N, "identity": "...", "values": {"name": number, ...}}`, numbers at full
+    /// `{"address": N, "identity": "...", "comma_address": "0x02FA", "values": {"name": number, ...}}`, numbers at full
     /// precision (shortest text that reads back to the same double); a missing value is null.
-    static func json(address: Int, identity: String, values: [(ValueDefinition, Double?)]) -> String {
+    static func json(address: Int, identity: String, comma: CommaAddress, values: [(ValueDefinition, Double?)]) -> String {
         let body = values.map { "    \(jsonString($0.0.name)): \(jsonNumber($0.1))" }.joined(separator: ",\n")
-        return "{\n  \"address\": \(address),\n  \"identity\": \(jsonString(identity)),\n  \"values\": {\n\(body)\n  }\n}"
+        return "{\n  \"address\": \(address),\n  \"identity\": \(jsonString(identity)),\n"
+            + "  \"comma_address\": \(jsonString(comma.description)),\n  \"values\": {\n\(body)\n  }\n}"
     }
 
-    static func table(address: Int, identity: String, values: [(ValueDefinition, Double?)]) -> String {
+    /// The identity, the comma location and why, any warnings, then one value a line.
+    static func table(
+        address: Int, identity: String, comma: CommaDecision, warnings: [String], values: [(ValueDefinition, Double?)]
+    ) -> String {
         let width = values.map(\.0.name.count).max() ?? 0
-        var lines = ["meter at address \(address): \(identity)", ""]
+        var lines = ["meter at address \(address): \(identity)", comma.summary]
+        lines += warnings.map { "warning: \($0)" }
+        lines.append("")
         for (definition, value) in values {
             let name = definition.name.padding(to: width)
             lines.append("\(name)  \(value.map(formatForPeople) ?? "-") \(definition.unit)")

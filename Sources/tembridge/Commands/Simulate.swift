@@ -51,6 +51,12 @@ struct Simulate: ParsableCommand {
     @Option(help: "An archive record written with an impossible date (repeatable): KIND:N, N = 1 for the newest.")
     var damaged: [String] = []
 
+    @Option(help: "Where the meters keep comma in T2K: 0x2FA (as listed) or 0x2E8 (then diam78 sits at 0x2FA).")
+    var commaAddress: String?
+
+    @Option(help: "Serve a `tembridge dump` file, frozen, instead of simulated meters.")
+    var image: String?
+
     func run() throws {
         try reportingFailures {
             var query = [
@@ -61,6 +67,8 @@ struct Simulate: ParsableCommand {
             if let lineSpeed { query["line_speed"] = "\(lineSpeed)" }
             if !fault.isEmpty { query["fault"] = fault.joined(separator: ",") }
             if !damaged.isEmpty { query["damaged"] = damaged.joined(separator: ",") }
+            if let commaAddress { query["comma"] = commaAddress }
+            if let image { query["image"] = image }
             let options: SimulatorOptions
             do { options = try SimulatorOptions(query: query) } catch { throw Failure("\(error)") }
 
@@ -72,7 +80,7 @@ struct Simulate: ParsableCommand {
 
             let line = MeterLine(options: options)
             let stop: () -> Void
-            let addressList = options.addresses.map(String.init).joined(separator: ",")
+            let addressList = line.addresses.map(String.init).joined(separator: ",")
             if pty {
                 let device: SimulatorPTY
                 do { device = try SimulatorPTY(line: line) } catch { throw Failure("\(error)") }
