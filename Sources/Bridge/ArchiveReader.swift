@@ -13,12 +13,7 @@ public struct ArchiveReader {
 
     /// Reads `FLASH_TYPE` and the record pointers.
     public func pointers() throws(ExchangeError) -> ArchivePointers? {
-        var image = T2KImage()
-        for read in ReadPlanner.plan(ArchivePointers.t2kRanges).reads {
-            guard case let .readT2K(at, length) = read else { continue }
-            image.store(try client.readT2K(address: address, at: at, length: Int(length)), at: at)
-        }
-        return ArchivePointers(image: image)
+        ArchivePointers(image: try client.read(ReadPlanner.plan(ArchivePointers.t2kRanges), address: address))
     }
 
     /// The raw bytes of record `index` of `area`.

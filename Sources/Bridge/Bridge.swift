@@ -23,7 +23,7 @@ public final class Bridge: Sendable {
 
     private let running: Mutex<Running>
     private let threads = Mutex<[PosixThread]>([])
-    private let tickerStop = Atomic<Bool>(false)
+    private let tickerStop = StopSignal()
 
     /// Binds the server's port (so errors come before anything starts) without polling yet.
     public init(
@@ -58,8 +58,9 @@ public final class Bridge: Sendable {
     public func reload(_ mapping: Mapping) {
         let old = running.withLock { $0 }
         // Stop the old pollers first so the data carried over is their last word; the old
-        // images keep being served meanwhile.
-        old.pollers.forEach { $0.stop() }
+        // images keep being served meanwhile. All are told at once, then awaited: a reload waits
+        // for the slowest line's exchange under way, not for every line's in turn.
+        Self.stop(old.pollers)
         let fresh = mapping.meters.map(MeterRuntime.init)
         for meter in fresh {
             let endpoint = endpoint(of: meter, in: mapping)
@@ -83,12 +84,18 @@ public final class Bridge: Sendable {
 
     /// Stops polling and serving.
     public func stop() {
-        tickerStop.store(true, ordering: .relaxed)
-        running.withLock { $0.pollers }.forEach { $0.stop() }
+        tickerStop.signal()
+        Self.stop(running.withLock { $0.pollers })
         server.stop()
         threads.withLock { t in
             defer { t = [] }; return t
         }.forEach { $0.join() }
+    }
+
+    /// Signals every poller, then waits for them all.
+    private static func stop(_ pollers: [Poller]) {
+        pollers.forEach { $0.signalStop() }
+        pollers.forEach { $0.join() }
     }
 
     private func endpoint(of meter: MeterRuntime, in mapping: Mapping) -> Endpoint? {
@@ -124,9 +131,7 @@ public final class Bridge: Sendable {
     /// even while a line is busy with a silent meter. (Whether meter data is served is decided
     /// exactly, per request, from `validUntil`; only the status registers lag, by ≤ 100 ms.)
     private func tickLoop() {
-        while !tickerStop.load(ordering: .relaxed) {
-            var ts = timespec(tv_sec: 0, tv_nsec: 100_000_000)
-            nanosleep(&ts, nil)
+        while tickerStop.sleep(for: .milliseconds(100)) {
             for meter in running.withLock({ $0.meters }) { render(meter) }
         }
     }

@@ -19,11 +19,8 @@ public enum CommaDetection {
         if let override {
             return CommaDecision(evidence: .init(atHole: nil, atListed: nil, record: nil, systems: 0, override: override))
         }
-        var image = T2KImage()
-        for read in ReadPlanner.plan([systemsRange, candidatesRange] + ArchivePointers.t2kRanges).reads {
-            guard case let .readT2K(at, length) = read else { continue }
-            image.store(try client.readT2K(address: address, at: at, length: Int(length)), at: at)
-        }
+        let image = try client.read(
+            ReadPlanner.plan([systemsRange, candidatesRange] + ArchivePointers.t2kRanges), address: address)
         let record = try newestRecordComma(client: client, address: address, pointers: ArchivePointers(image: image))
         return CommaDecision(
             evidence: .init(

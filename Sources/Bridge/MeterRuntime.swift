@@ -8,8 +8,6 @@ import TEMProtocol
 public final class MeterRuntime: Sendable {
     public let config: MeterConfig
     public let layout: RegisterLayout
-    /// The T2K reads one poll makes.
-    public let plan: ReadPlan
     /// The archive kinds whose newest record the map serves.
     public let archiveKinds: Set<ArchiveKind>
 
@@ -25,22 +23,18 @@ public final class MeterRuntime: Sendable {
     public init(config: MeterConfig) {
         self.config = config
         layout = RegisterLayout(entries: config.registers)
-        var ranges: [ClosedRange<UInt16>] = []
-        var kinds = Set<ArchiveKind>()
-        for entry in config.registers {
-            switch entry.source {
-            case let .value(definition):
-                ranges += definition.t2kRanges
-                if case let .archive(kind, _) = definition.source { kinds.insert(kind) }
-            case let .raw(t2k, type):
-                ranges.append(t2k...(t2k + UInt16(type.size) - 1))
-            }
-        }
-        if !kinds.isEmpty { ranges += ArchivePointers.t2kRanges }
-        plan = ReadPlanner.plan(ranges)
-        archiveKinds = kinds
+        archiveKinds = Set(
+            config.registers.compactMap { entry in
+                guard case let .value(definition) = entry.source, case let .archive(kind, _) = definition.source else {
+                    return nil
+                }
+                return kind
+            })
         state = Mutex(State(snapshot: nil, health: MeterHealth(staleAfter: config.staleAfter)))
     }
+
+    /// The reads of a poll with `comma` at `comma`: configuration and changing values.
+    public func plans(comma: CommaAddress) -> TieredReadPlan { ReadPlanner.tiered(for: config, comma: comma) }
 
     /// Carries data over from the same meter under a previous mapping, so a reload loses nothing.
     func inherit(from old: MeterRuntime) {

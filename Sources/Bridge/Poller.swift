@@ -1,20 +1,26 @@
 import Config
 import Glibc
-import ModbusServer
 import Platform
 import Synchronization
 import TEMLink
 import TEMProtocol
 
 /// Polls the meters of one line on its own thread: meters in turn, exchanges never
-/// overlapping, each meter at its own interval, each poll publishing one snapshot.
+/// overlapping, each meter at its own interval (`PollSchedule`), each poll publishing one
+/// snapshot.
+///
+/// A poll reads the meter's configuration (`comma` location, `systems`, diameters, …) on first
+/// contact, after it was offline or reset and every `config_interval`, and otherwise only the
+/// values that change (`TieredReadPlan`); then the archive records whose pointer moved
+/// (`ArchiveFollow`). Stopping is prompt: the stop signal ends every sleep at once and no new
+/// exchange starts once it fires, so `stop` waits at most for the exchange under way.
 public final class Poller: Sendable {
     public let line: LineConfig
     public let meters: [MeterRuntime]
     private let openLink: @Sendable (Endpoint) throws(LinkError) -> any Link
     private let published: @Sendable (MeterRuntime) -> Void
     private let log: Log
-    private let stopping = Atomic<Bool>(false)
+    private let stopping = StopSignal()
     private let thread = Mutex<PosixThread?>(nil)
 
     /// - Parameters:
@@ -35,48 +41,48 @@ public final class Poller: Sendable {
         thread.withLock { $0 = PosixThread.essential("poller of line \(line.name)") { self.run() } }
     }
 
-    /// Stops polling and waits for the thread; an exchange in progress finishes first
-    /// (bounded by the line's timeout × (retries + 1)).
-    public func stop() {
-        stopping.store(true, ordering: .relaxed)
+    /// Tells the thread to stop and returns at once: a sleep ends now, an exchange under way
+    /// finishes (at most one exchange timeout), no other starts. `join()` waits for it.
+    public func signalStop() { stopping.signal() }
+
+    /// Waits for the thread after `signalStop()`.
+    public func join() {
         thread.withLock { t in
             defer { t = nil }; return t
         }?.join()
     }
 
-    private var isStopping: Bool { stopping.load(ordering: .relaxed) }
+    /// `signalStop()`, then `join()`.
+    public func stop() {
+        signalStop()
+        join()
+    }
 
     private func run() {
-        var due = meters.map { _ in MonotonicClock.now() }
-        var archiveCache = meters.map { _ in [ArchiveKind: (index: Int, record: ArchiveRecord?)]() }
+        var schedule = PollSchedule(pollIntervals: meters.map(\.config.pollInterval), now: MonotonicClock.now())
+        var states = meters.map(MeterPollState.init)
         var client: MeterClient?
-        var backoff: UInt64 = 0
-        let maxBackoff = UInt64(meters.map(\.config.pollInterval.nanoseconds).min() ?? 1_000_000_000)
-        while !isStopping {
-            guard let i = due.indices.min(by: { due[$0] < due[$1] }) else { return }
-            guard sleep(until: due[i]) else { return }
+        while let (i, at) = schedule.next(), stopping.sleep(until: at) {
             let meter = meters[i]
-            due[i] = max(due[i] &+ UInt64(meter.config.pollInterval.nanoseconds), MonotonicClock.now())
+            schedule.started(i, at: MonotonicClock.now())
             do throws(PollError) {
                 if client == nil {
                     do throws(LinkError) {
-                        client = MeterClient(link: try openLink(line.endpoint), settings: settings)
+                        client = MeterClient(link: try openLink(line.endpoint), settings: settings, stop: stopping)
                     } catch { throw .link(error) }
                 }
-                let snapshot = try poll(meter, client: client!, cache: &archiveCache[i])
-                backoff = 0
-                report(meter, meter.succeeded(snapshot))
+                let snapshot = try poll(meter, client: client!, state: &states[i])
+                schedule.ended(.succeeded, at: MonotonicClock.now())
+                report(meter, meter.succeeded(snapshot), state: &states[i])
             } catch {
-                if error.isLinkDown {
-                    // The link itself is down (converter unreachable): back off before reopening,
-                    // never longer than the shortest poll interval on the line.
-                    backoff = min(max(backoff * 2, 250_000_000), maxBackoff)
-                    for j in due.indices { due[j] = max(due[j], MonotonicClock.now() &+ backoff) }
-                }
-                report(meter, meter.failed(at: MonotonicClock.now(), reason: error.description))
+                if error.isStopped { break }
+                schedule.ended(error.isLinkDown ? .linkDown : .failed, at: MonotonicClock.now())
+                report(meter, meter.failed(at: MonotonicClock.now(), reason: error.description), state: &states[i])
             }
             let now = MonotonicClock.now()
-            for other in meters where other !== meter { report(other, other.tick(at: now)) }
+            for (j, other) in meters.enumerated() where other !== meter {
+                report(other, other.tick(at: now), state: &states[j])
+            }
             published(meter)
         }
         client?.link.close()
@@ -86,38 +92,70 @@ public final class Poller: Sendable {
         ExchangeSettings(timeout: line.timeout, retries: line.retries)
     }
 
-    /// One poll: every read of the plan, then the archive records whose pointer moved.
-    private func poll(
-        _ meter: MeterRuntime, client: MeterClient,
-        cache: inout [ArchiveKind: (index: Int, record: ArchiveRecord?)]
-    ) throws(PollError) -> Snapshot {
-        let address = meter.config.address
-        var image = T2KImage()
+    /// One poll: configuration when due, the changing values, then the archive records whose
+    /// pointer moved.
+    private func poll(_ meter: MeterRuntime, client: MeterClient, state: inout MeterPollState) throws(PollError)
+        -> Snapshot
+    {
+        let config = meter.config
         do throws(ExchangeError) {
-            for read in meter.plan.reads {
-                guard case let .readT2K(at, length) = read else { continue }
-                image.store(try client.readT2K(address: address, at: at, length: Int(length)), at: at)
+            var image: T2KImage
+            if let plans = state.plans, let kept = state.configuration, state.refresh.due(at: .now) == nil {
+                image = try client.read(plans.steady, address: config.address)
+                image.copy(plans.configurationRanges, from: kept)
+                state.refresh.observed(powered: image.value(of: MeterPollState.powered) ?? 0)
+                // time.powered went backwards: the meter was reset or replaced, and what was kept
+                // may no longer be true. Read everything now rather than publish a mix.
+                if state.refresh.due(at: .now) != nil { image = try readConfiguration(of: meter, client: client, state: &state) }
+            } else {
+                image = try readConfiguration(of: meter, client: client, state: &state)
             }
-            if !meter.archiveKinds.isEmpty, let pointers = ArchivePointers(image: image) {
-                let reader = ArchiveReader(client: client, address: address)
-                for kind in meter.archiveKinds {
-                    guard let index = pointers.newestIndex(kind), cache[kind]?.index != index else { continue }
+            let decision = state.comma!
+            for warning in Plausibility.warnings(image, comma: decision.address, previous: state.previous)
+            where state.warned.insert(warning.kind).inserted {
+                log(.warning, "meter \(config.name): \(warning.message)")
+            }
+            state.previous = image
+            if let pointers = ArchivePointers(image: image) {
+                let reader = ArchiveReader(client: client, address: config.address)
+                for (kind, index) in state.archive.toRead(pointers) {
                     let bytes = try reader.recordBytes(in: pointers.layout.area(kind), index: index)
                     do {
-                        cache[kind] = (index, try ArchiveRecord(bytes: bytes))
+                        state.archive.recorded(kind, index: index, try ArchiveRecord(bytes: bytes))
                     } catch {
-                        log(.warning, "meter \(meter.config.name): \(kind.rawValue) record \(index) skipped: \(error)")
-                        cache[kind] = (index, nil)
+                        log(.warning, "meter \(config.name): \(kind.rawValue) record \(index) skipped: \(error)")
+                        state.archive.recorded(kind, index: index, nil)
                     }
                 }
             }
+            return Snapshot(image: image, archive: state.archive.records, comma: decision.address, time: MonotonicClock.now())
         } catch {
             throw .exchange(error)
         }
-        return Snapshot(image: image, archive: cache.compactMapValues(\.record), time: MonotonicClock.now())
     }
 
-    private func report(_ meter: MeterRuntime, _ action: MeterHealth.Action?) {
+    /// Asks the meter where `comma` lives, then reads every range (configuration and changing
+    /// values) at that location; the image becomes the kept configuration.
+    private func readConfiguration(of meter: MeterRuntime, client: MeterClient, state: inout MeterPollState)
+        throws(ExchangeError) -> T2KImage
+    {
+        let config = meter.config
+        let decision = try CommaDetection.decide(client: client, address: config.address, override: config.commaAddress)
+        if decision.address != state.comma?.address {
+            log(.info, "meter \(config.name): \(decision.summary)")
+            if let warning = decision.warning { log(.warning, "meter \(config.name): \(warning)") }
+        }
+        let plans = meter.plans(comma: decision.address)
+        let image = try client.read(plans.full, address: config.address)
+        state.comma = decision
+        state.plans = plans
+        state.configuration = image
+        state.refresh.configurationRead(at: .now)
+        state.refresh.observed(powered: image.value(of: MeterPollState.powered) ?? 0)
+        return image
+    }
+
+    private func report(_ meter: MeterRuntime, _ action: MeterHealth.Action?, state: inout MeterPollState) {
         guard let action else { return }
         let name = "meter \(meter.config.name) (address \(meter.config.address) on \(line.endpoint))"
         switch action {
@@ -126,20 +164,31 @@ public final class Poller: Sendable {
         case let .startedFailing(reason):
             log(.warning, "\(name): poll failed, serving last data until stale: \(reason)")
         case let .wentOffline(reason):
+            // It may be another meter when it answers again: ask it everything anew then.
+            state.refresh.wentOffline()
             log(.error, "\(name): offline, registers answer 0B: \(reason)")
         }
     }
+}
 
-    /// Sleeps until `deadline` in short steps so `stop` is prompt; false if stopping.
-    private func sleep(until deadline: UInt64) -> Bool {
-        while !isStopping {
-            let now = MonotonicClock.now()
-            guard now < deadline else { return true }
-            let step = min(deadline - now, 20_000_000)
-            var ts = timespec(tv_sec: 0, tv_nsec: Int(step))
-            nanosleep(&ts, nil)
-        }
-        return false
+/// What the poller keeps of one meter between polls, on its own thread: where `comma` lives,
+/// the plans for that location, the last configuration read, the previous image (for
+/// plausibility), the warnings already given and the archive records followed.
+struct MeterPollState {
+    static let powered = ValueCatalog.definition(named: "time.powered")!
+
+    var refresh: ConfigurationRefresh
+    var comma: CommaDecision?
+    var plans: TieredReadPlan?
+    /// The image of the last configuration read (all of `plans.full`).
+    var configuration: T2KImage?
+    var previous: T2KImage?
+    var warned: Set<PlausibilityWarning.Kind> = []
+    var archive: ArchiveFollow
+
+    init(_ meter: MeterRuntime) {
+        refresh = ConfigurationRefresh(interval: meter.config.configInterval)
+        archive = ArchiveFollow(kinds: meter.archiveKinds)
     }
 }
 
@@ -161,5 +210,11 @@ enum PollError: Error, CustomStringConvertible {
         case .link: true
         case let .exchange(e): if case .link = e.reason { true } else { false }
         }
+    }
+
+    /// The poller's stop signal ended the poll: nothing failed.
+    var isStopped: Bool {
+        if case let .exchange(e) = self, case .stopped = e.reason { return true }
+        return false
     }
 }

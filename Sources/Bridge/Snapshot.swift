@@ -9,12 +9,15 @@ public struct Snapshot: Sendable {
     public let image: T2KImage
     /// The newest complete archive record of each kind the map asks for.
     public let archive: [ArchiveKind: ArchiveRecord]
+    /// Where this meter keeps its `comma` codes (decided by `CommaDetection`).
+    public let comma: CommaAddress
     /// Monotonic time the poll finished, nanoseconds.
     public let time: UInt64
 
-    public init(image: T2KImage, archive: [ArchiveKind: ArchiveRecord], time: UInt64) {
+    public init(image: T2KImage, archive: [ArchiveKind: ArchiveRecord], comma: CommaAddress = .listed, time: UInt64) {
         self.image = image
         self.archive = archive
+        self.comma = comma
         self.time = time
     }
 
@@ -22,7 +25,7 @@ public struct Snapshot: Sendable {
     public func value(of definition: ValueDefinition) -> Double? {
         switch definition.source {
         case let .archive(kind, name): archive[kind]?.values[name]
-        default: image.value(of: definition)
+        default: image.value(of: definition, comma: comma)
         }
     }
 }

@@ -1,4 +1,5 @@
 import Config
+import Platform
 import TEMProtocol
 
 /// A request that got no valid reply after every attempt, with the meter, the command and the
@@ -17,6 +18,8 @@ public struct ExchangeError: Error, Sendable, Hashable, CustomStringConvertible 
         case reply(ReplyError)
         /// The link failed (refused, closed by peer, device gone).
         case link(LinkError)
+        /// The client's stop signal fired before this attempt (the poller is stopping).
+        case stopped
 
         public var description: String {
             switch self {
@@ -30,6 +33,8 @@ public struct ExchangeError: Error, Sendable, Hashable, CustomStringConvertible 
                 error.description
             case let .link(error):
                 error.message
+            case .stopped:
+                "stopped"
             }
         }
 

@@ -40,6 +40,9 @@ public final class MeterClient {
     public let settings: ExchangeSettings
     /// Where frames are traced, if anywhere.
     public let trace: Trace?
+    /// Once signalled, no new attempt starts: `perform` throws `.stopped` instead, so a poller
+    /// in the middle of a long read stops within the exchange under way.
+    public let stop: StopSignal?
 
     /// Counters since creation, for benchmarks: exchanges performed, retries made, and bytes
     /// written and read (noise and echo included).
@@ -54,10 +57,11 @@ public final class MeterClient {
     private static let drainQuiet = Duration.milliseconds(50)
     private static let drainLimit = Duration.milliseconds(150)
 
-    public init(link: any Link, settings: ExchangeSettings, trace: Trace? = nil) {
+    public init(link: any Link, settings: ExchangeSettings, trace: Trace? = nil, stop: StopSignal? = nil) {
         self.link = link
         self.settings = settings
         self.trace = trace
+        self.stop = stop
     }
 
     /// Sends `command` to the meter at `address` and returns the reply's data bytes
@@ -75,6 +79,10 @@ public final class MeterClient {
         let parser = ReplyParser(command: command, address: address)
         var attempts = 0
         while true {
+            if stop?.isSignalled == true {
+                throw ExchangeError(
+                    address: address, command: command, endpoint: link.endpoint, attempts: attempts, reason: .stopped)
+            }
             attempts += 1
             let reason: ExchangeError.Reason
             do {
@@ -93,6 +101,8 @@ public final class MeterClient {
                 lateReplyPossible = true
             case .reply:
                 drain()
+            case .stopped:
+                break
             }
             guard attempts <= settings.retries else {
                 throw ExchangeError(
@@ -118,6 +128,16 @@ public final class MeterClient {
             out += try perform(.readT2K(address: start + UInt16(offset), length: UInt8(count)), address: address)
         }
         return out
+    }
+
+    /// Performs every read of `plan` in order and returns the image they fill. This is the one
+    /// place a plan is executed (the poller, the archive reader, comma detection and `read`).
+    public func read(_ plan: ReadPlan, address: UInt8) throws(ExchangeError) -> T2KImage {
+        var image = T2KImage()
+        for read in plan.reads {
+            image.store(try perform(read.command, address: address), at: read.address)
+        }
+        return image
     }
 
     /// `length` bytes of Flash from `at`, in reads of at most 64 bytes (a 384-byte archive

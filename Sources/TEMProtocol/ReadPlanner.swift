@@ -1,7 +1,34 @@
-/// The T2K reads one poll makes: each at most 64 bytes.
+/// One read of a plan: `length` (1...64) bytes of T2K memory from `address`.
+public struct T2KRead: Sendable, Hashable, CustomStringConvertible {
+    public let address: UInt16
+    public let length: UInt8
+
+    public init(address: UInt16, length: UInt8) {
+        precondition((1...UInt8(Command.maxReadLength)).contains(length), "a T2K read is 1...64 bytes")
+        self.address = address
+        self.length = length
+    }
+
+    /// The same read, as `ReadPlanner` tests and the protocol notes write it.
+    public static func readT2K(address: UInt16, length: UInt8) -> T2KRead { T2KRead(address: address, length: length) }
+
+    /// The command that performs it.
+    public var command: Command { .readT2K(address: address, length: length) }
+
+    /// The bytes it covers.
+    public var range: ClosedRange<UInt16> { address...(address + UInt16(length) - 1) }
+
+    public var replyLength: Int { Int(length) }
+
+    public var description: String { command.description }
+}
+
+/// The T2K reads one poll makes: each at most 64 bytes. Executed by `MeterClient.read(_:address:)`.
 public struct ReadPlan: Sendable, Hashable, CustomStringConvertible {
     /// The reads, in address order.
-    public let reads: [Command]
+    public let reads: [T2KRead]
+
+    public init(reads: [T2KRead]) { self.reads = reads }
 
     /// Data bytes the reads ask for.
     public var dataBytes: Int { reads.reduce(0) { $0 + $1.replyLength } }
@@ -10,8 +37,8 @@ public struct ReadPlan: Sendable, Hashable, CustomStringConvertible {
     public var wireBytes: Int { reads.reduce(0) { $0 + Self.wireBytes($1) } }
 
     /// Bytes on the wire for one exchange: the request frame and the reply frame.
-    public static func wireBytes(_ read: Command) -> Int {
-        FrameLayout.overhead + read.requestData.count + FrameLayout.overhead + read.replyLength
+    public static func wireBytes(_ read: T2KRead) -> Int {
+        FrameLayout.overhead + read.command.requestData.count + FrameLayout.overhead + read.replyLength
     }
 
     public var description: String { reads.map(\.description).joined(separator: ", ") }
@@ -48,7 +75,7 @@ public enum ReadPlanner {
                 if (cost.reads, cost.bytes) < (best[j + 1].reads, best[j + 1].bytes) { best[j + 1] = cost }
             }
         }
-        var reads: [Command] = []
+        var reads: [T2KRead] = []
         var j = n
         while j > 0 {
             let i = best[j].from
@@ -69,7 +96,7 @@ public enum ReadPlanner {
     }
 
     /// The T2K read of bytes `low`...`high`.
-    private static func read(_ low: Int, _ high: Int) -> Command {
-        .readT2K(address: UInt16(low), length: UInt8(high - low + 1))
+    private static func read(_ low: Int, _ high: Int) -> T2KRead {
+        T2KRead(address: UInt16(low), length: UInt8(high - low + 1))
     }
 }

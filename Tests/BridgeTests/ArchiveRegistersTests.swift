@@ -75,7 +75,9 @@ final class CountingLink: Link {
 
         #expect(waitFor { registers().map { $0[0] != 0 || $0[1] != 0 } ?? false })
         let first = registers()!
-        #expect(counter.value == 6, "one record = six 64-byte Flash reads")
+        // One record = six 64-byte Flash reads; first contact adds one 6-byte read of the newest
+        // record's own comma (CommaDetection asks the meter where comma lives).
+        #expect(counter.value == 7, "one record = six 64-byte Flash reads, plus the comma check")
         // The record's stamp is the frozen start's previous hour (2024-03-01 10:00 written).
         let written = MeterClock(unixSeconds: Int(UInt32(first[0]) << 16 | UInt32(first[1])))
         #expect(written.description == "2024-03-01T10:00:00")
@@ -84,14 +86,14 @@ final class CountingLink: Link {
         line.advance(by: 600)
         let settle = MonotonicClock.now() + 300_000_000
         _ = waitFor { MonotonicClock.now() > settle }
-        #expect(counter.value == 6)
+        #expect(counter.value == 7)
         #expect(registers() == first)
 
         // Past the hour: exactly one new record is read, and the registers change to it.
         line.advance(by: 1800)
         #expect(waitFor { registers() != first })
         let second = registers()!
-        #expect(counter.value == 12)
+        #expect(counter.value == 13)
         let newer = MeterClock(unixSeconds: Int(UInt32(second[0]) << 16 | UInt32(second[1])))
         #expect(newer.description == "2024-03-01T11:00:00")
     }

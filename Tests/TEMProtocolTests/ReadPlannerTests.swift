@@ -6,8 +6,7 @@ import Testing
     static func covers(_ plan: ReadPlan, _ ranges: [ClosedRange<UInt16>]) -> Bool {
         ranges.allSatisfy { range in
             plan.reads.contains { read in
-                guard case let .readT2K(address, length) = read else { return false }
-                return address <= range.lowerBound && Int(range.upperBound) < Int(address) + Int(length)
+                read.address <= range.lowerBound && Int(range.upperBound) < Int(read.address) + Int(read.length)
             }
         }
     }

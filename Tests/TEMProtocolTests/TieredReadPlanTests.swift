@@ -55,8 +55,7 @@ import Testing
         let tiered = ReadPlanner.tiered(values: Self.t2kValues)
         var steady = T2KImage()
         for read in tiered.steady.reads {
-            guard case let .readT2K(at, length) = read else { continue }
-            steady.store(Array(bytes[Int(at)..<Int(at) + Int(length)]), at: at)
+            steady.store(Array(bytes[Int(read.address)..<Int(read.address) + Int(read.length)]), at: read.address)
         }
         #expect(Self.t2kValues.contains { steady.value(of: $0) == nil })
         steady.copy(tiered.configurationRanges, from: full)
@@ -66,9 +65,8 @@ import Testing
         }
     }
 
-    func covers(_ read: Command, _ range: ClosedRange<UInt16>) -> Bool {
-        guard case let .readT2K(at, length) = read else { return false }
-        return at <= range.lowerBound && Int(range.upperBound) < Int(at) + Int(length)
+    func covers(_ read: T2KRead, _ range: ClosedRange<UInt16>) -> Bool {
+        read.address <= range.lowerBound && range.upperBound <= read.range.upperBound
     }
 }
 

@@ -67,11 +67,11 @@ struct BenchLine: ParsableCommand {
         print("line \(line.name) \(lineSpeed) \(meters.count)")
         for meter in meters {
             let name = meter.config.name
-            for range in Self.neededRanges(meter.config) {
+            let tiered = meter.plans(comma: meter.config.commaAddress ?? .listed)
+            for range in (tiered.configurationRanges + tiered.changingRanges).sorted(by: { $0.lowerBound < $1.lowerBound }) {
                 print("needed \(name) \(range.lowerBound) \(range.upperBound)")
             }
-            print("plan \(name) \(meter.plan.reads.count) \(meter.plan.wireBytes)")
-            let tiered = ReadPlanner.tiered(for: meter.config, comma: meter.config.commaAddress ?? .listed)
+            print("plan \(name) \(tiered.full.reads.count) \(tiered.full.wireBytes)")
             for range in tiered.changingRanges {
                 print("needed-steady \(name) \(range.lowerBound) \(range.upperBound)")
             }
@@ -114,25 +114,6 @@ struct BenchLine: ParsableCommand {
                     + "\(part.map(\.received).reduce(0, +)) \(last - first)")
         }
         fflush(nil)
-    }
-
-    /// The atomic T2K byte ranges a meter's map needs (each must come from one reply), as the
-    /// bridge derives them: every value's ranges, raw entries, and the archive pointers when
-    /// an archive value is mapped.
-    static func neededRanges(_ config: MeterConfig) -> [ClosedRange<UInt16>] {
-        var ranges: [ClosedRange<UInt16>] = []
-        var archive = false
-        for entry in config.registers {
-            switch entry.source {
-            case let .value(definition):
-                ranges += definition.t2kRanges
-                if case .archive = definition.source { archive = true }
-            case let .raw(t2k, type):
-                ranges.append(t2k...(t2k + UInt16(type.size) - 1))
-            }
-        }
-        if archive { ranges += ArchivePointers.t2kRanges }
-        return Set(ranges).sorted { ($0.lowerBound, $0.upperBound) < ($1.lowerBound, $1.upperBound) }
     }
 }
 

@@ -21,16 +21,14 @@ struct Read: ParsableCommand {
             let client = try meter.client()
             defer { client.link.close() }
             let definitions = ValueCatalog.all.filter(\.isFromT2K)
-            var image = T2KImage()
+            let image: T2KImage
             let identity: String
             let decision: CommaDecision
             do {
                 identity = try client.identify(address: meter.meterAddress)
                 decision = try CommaDetection.decide(client: client, address: meter.meterAddress, override: comma.address)
-                for read in ReadPlanner.plan(values: definitions, comma: decision.address).reads {
-                    guard case let .readT2K(at, length) = read else { continue }
-                    image.store(try client.readT2K(address: meter.meterAddress, at: at, length: Int(length)), at: at)
-                }
+                image = try client.read(
+                    ReadPlanner.plan(values: definitions, comma: decision.address), address: meter.meterAddress)
             } catch { throw Failure("\(error)") }
             let values = definitions.map { ($0, image.value(of: $0, comma: decision.address)) }
             let warnings =
