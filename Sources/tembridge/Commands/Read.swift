@@ -14,35 +14,36 @@ struct Read: ParsableCommand {
     var format: Format = .table
 
     func run() throws {
-        try reportingFailures {
-            let client = try meter.client()
-            defer { client.link.close() }
-            let definitions = ValueCatalog.all.filter(\.isFromT2K)
-            var image = T2KImage()
-            let identity: String
-            do {
-                identity = try client.identify(address: meter.meterAddress)
-                for read in ReadPlanner.plan(values: definitions).reads {
-                    guard case let .readT2K(at, length) = read else { continue }
-                    image.store(try client.readT2K(address: meter.meterAddress, at: at, length: Int(length)), at: at)
-                }
-            } catch { throw Failure("\(error)") }
-            let values = definitions.map { ($0, image.value(of: $0)) }
-            switch format {
-            case .json: print(ValueOutput.json(address: meter.address, identity: identity, values: values))
-            case .table: print(ValueOutput.table(address: meter.address, identity: identity, values: values))
-            }
+        let client = try meter.client()
+        defer { client.link.close() }
+        let definitions = ValueCatalog.all.filter(\.isFromT2K)
+        var image = T2KImage()
+        let identity = try client.identify(address: meter.meterAddress)
+        for read in ReadPlanner.plan(values: definitions).reads {
+            guard case let .readT2K(at, length) = read else { continue }
+            image.store(try client.readT2K(address: meter.meterAddress, at: at, length: Int(length)), at: at)
+        }
+        let values = definitions.map { ($0, image.value(of: $0)) }
+        switch format {
+        case .json: print(try ValueOutput.json(address: meter.address, identity: identity, values: values))
+        case .table: print(ValueOutput.table(address: meter.address, identity: identity, values: values))
         }
     }
 }
 
 /// How decoded values are printed.
 enum ValueOutput {
-    /// `{"address": N, "identity": "...", "values": {"name": number, ...}}`, numbers at full
-    /// precision (shortest text that reads back to the same double); a missing value is null.
-    static func json(address: Int, identity: String, values: [(ValueDefinition, Double?)]) -> String {
-        let body = values.map { "    \(jsonString($0.0.name)): \(jsonNumber($0.1))" }.joined(separator: ",\n")
-        return "{\n  \"address\": \(address),\n  \"identity\": \(jsonString(identity)),\n  \"values\": {\n\(body)\n  }\n}"
+    /// `{"address": N, "identity": "...", "values": {"name": number, ...}}`, keys sorted, numbers
+    /// at full precision (the shortest text that reads back to the same double); a missing value
+    /// is null.
+    static func json(address: Int, identity: String, values: [(ValueDefinition, Double?)]) throws -> String {
+        struct Reading: Encodable {
+            let address: Int
+            let identity: String
+            let values: [String: Double?]
+        }
+        let byName = Dictionary(values.map { ($0.0.name, finite($0.1)) }, uniquingKeysWith: { first, _ in first })
+        return try JSONText.encode(Reading(address: address, identity: identity, values: byName), pretty: true)
     }
 
     static func table(address: Int, identity: String, values: [(ValueDefinition, Double?)]) -> String {
@@ -55,10 +56,8 @@ enum ValueOutput {
         return lines.joined(separator: "\n")
     }
 
-    static func jsonNumber(_ v: Double?) -> String {
-        guard let v, v.isFinite else { return "null" }
-        return formatNumber(v)
-    }
+    /// The value, or nil when there is none or it is not a number JSON can carry (NaN, infinity).
+    static func finite(_ v: Double?) -> Double? { v.flatMap { $0.isFinite ? $0 : nil } }
 
     /// Integers without a fraction, others as Swift's shortest round-trip text.
     static func formatNumber(_ v: Double) -> String {
@@ -70,20 +69,6 @@ enum ValueOutput {
     static func formatForPeople(_ v: Double) -> String {
         let f = Float(v)
         return Double(f) == v && v != v.rounded() ? "\(f)" : formatNumber(v)
-    }
-
-    static func jsonString(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case _ where scalar.value < 0x20: out += "\\u" + hex(scalar.value, width: 4)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
     }
 }
 
