@@ -13,7 +13,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
-        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
     ],
     targets: [
@@ -56,10 +56,14 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The log line (`TIMESTAMP LEVEL message` on stderr) as a swift-log handler; only the
+        // executable installs it.
+        .target(name: "LogFormat", dependencies: [.product(name: "Logging", package: "swift-log")]),
         .executableTarget(
             name: "tembridge",
             dependencies: [
-                "TEMProtocol", "Config", "Platform", "TEMLink", "TEMSimulator", "Mapping", "ModbusServer", "Bridge", "MeterDump",
+                "TEMProtocol", "Config", "Platform", "TEMLink", "TEMSimulator", "Mapping", "ModbusServer", "Bridge",
+                "MeterDump", "LogFormat",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -78,6 +82,7 @@ let package = Package(
             name: "BridgeTests",
             dependencies: ["Bridge", "CModbus", "ModbusServer", "Config", "Platform", "TEMLink", "TEMProtocol", "TEMSimulator", "Mapping"]
         ),
+        .testTarget(name: "LogFormatTests", dependencies: ["LogFormat", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "EndToEndTests", dependencies: ["CModbus"]),
     ]
 )

@@ -29,7 +29,7 @@ import Testing
         // The image is frozen: read again, the same bytes.
         #expect(try Self.run(["read", "sim://?image=\(file)", "--address", address, "--format", "json"]).stdout == direct.stdout)
         #expect(
-            direct.stdout.contains(meter.contains("0x2E8") ? "\"comma_address\": \"0x02E8\"" : "\"comma_address\": \"0x02FA\""))
+            direct.stdout.contains(meter.contains("0x2E8") ? "\"comma_address\" : \"0x02E8\"" : "\"comma_address\" : \"0x02FA\""))
         // The table too.
         let table = try Self.run(["read", meter, "--address", address])
         #expect(try Self.run(["read", "sim://?image=\(file)", "--address", address]).stdout == table.stdout)
@@ -80,7 +80,7 @@ import Testing
         #expect(forced[2] == "warning: comma codes at 0x02FA are 00 0F for systems 1...2; valid codes are 0...6")
 
         let json = try Self.run(["read", "sim://?frozen=1&comma=0x2E8&history=0", "--format", "json"])
-        #expect(json.stdout.contains("\"comma_address\": \"0x02E8\""))
+        #expect(json.stdout.contains("\"comma_address\" : \"0x02E8\""))
         #expect(json.stderr.contains("meter 1: warning: comma location is a guess"))
 
         // Energy scaled right at the right place: the same values as a meter with comma at 0x02FA.

@@ -17,22 +17,25 @@ struct Archive: ParsableCommand {
             output valid.
             """)
 
-    enum Kind: String, ExpressibleByArgument, CaseIterable { case hourly, daily, monthly }
     enum Format: String, ExpressibleByArgument, CaseIterable { case csv, json, table }
 
     @OptionGroup var meter: MeterOptions
 
     @Option(help: "hourly, daily or monthly.")
-    var kind: Kind
+    var kind: ArchiveKind
 
-    @Option(help: "Only the newest N records.")
+    @Option(help: "Only the newest N records (N >= 1).")
     var last: Int?
 
-    @Option(help: "Only records whose period starts at or after this date: YYYY-MM-DD or YYYY-MM-DDTHH:MM.")
-    var from: String?
+    @Option(
+        help: "Only records whose period starts at or after this date: YYYY-MM-DD or YYYY-MM-DDTHH:MM.",
+        transform: ArchiveDate.init(parsing:))
+    var from: ArchiveDate?
 
-    @Option(help: "Only records whose period starts before the end of this date (or at/before this time).")
-    var to: String?
+    @Option(
+        help: "Only records whose period starts before the end of this date (or at/before this time).",
+        transform: ArchiveDate.init(parsing:))
+    var to: ArchiveDate?
 
     @Option(help: "csv (header row of value names), json (an array, as in the contract) or table (for people).")
     var format: Format = .csv
@@ -41,59 +44,53 @@ struct Archive: ParsableCommand {
     @OptionGroup(title: "Comma check (records carry their own comma; a disagreement with T2K is warned about)")
     var comma: CommaOption
 
+    func validate() throws {
+        if let last, last < 1 { throw ValidationError("--last must be at least 1") }
+    }
+
     func run() throws {
-        try reportingFailures {
-            if let last, last < 1 { throw Failure("--last must be at least 1") }
-            let fromTime = try from.map { try ArchiveDate.parse($0, option: "--from", endOfDay: false) }
-            let toTime = try to.map { try ArchiveDate.parse($0, option: "--to", endOfDay: true) }
-            let client = try meter.client()
-            defer { client.link.close() }
-            let reader = ArchiveReader(client: client, address: meter.meterAddress)
-            let archiveKind = ArchiveKind(rawValue: kind.rawValue)!
-
-            let history: ArchiveHistory
-            var first = 0, end = 0
-            do {
-                guard let h = try reader.history(archiveKind) else {
-                    throw Failure("meter \(meter.address): unknown FLASH_TYPE or archive pointer: no archive to read")
-                }
-                history = h
-                end = h.count
-                if let fromTime { first = try reader.firstPosition(in: h, atOrAfter: fromTime) }
-                if let toTime { end = try reader.firstPosition(in: h, atOrAfter: toTime + 1) }
-            } catch let error as ExchangeError { throw Failure("\(error)") }
-            checkComma(client)
-            if let last { first = max(first, end - last) }
-            let positions = first < end ? Array(first..<end) : []
-
-            Interrupt.install()
-            let output = ArchiveOutput(format: format)
-            output.begin()
-            let progress = Progress(total: positions.count)
-            var skipped = 0
-            for p in positions {
-                if Interrupt.requested { break }
-                let index = history.index(at: p)
-                do {
-                    let bytes = try reader.recordBytes(in: history.area, index: index)
-                    output.write(try ArchiveRecord(bytes: bytes))
-                } catch let error as ArchiveRecord.Empty {
-                    skipped += 1
-                    progress.note("\(kind.rawValue) record \(index): skipped, \(error)")
-                } catch {
-                    skipped += 1
-                    progress.note("\(kind.rawValue) record \(index): skipped after retries: \(error)")
-                }
-                progress.advance()
-            }
-            progress.finish()
-            output.end()
-            if Interrupt.requested {
-                printError("interrupted: \(progress.done) of \(positions.count) records written")
-                throw ExitCode(130)
-            }
-            if skipped > 0 { printError("\(skipped) record(s) skipped") }
+        let client = try meter.client()
+        defer { client.link.close() }
+        let reader = ArchiveReader(client: client, address: meter.meterAddress)
+        guard let history = try reader.history(kind) else {
+            printError("meter \(meter.address): unknown FLASH_TYPE or archive pointer: no archive to read")
+            throw ExitCode.failure
         }
+        var first = 0, end = history.count
+        if let from { first = try reader.firstPosition(in: history, atOrAfter: from.start) }
+        if let to { end = try reader.firstPosition(in: history, atOrAfter: to.end + 1) }
+        checkComma(client)
+        if let last { first = max(first, end - last) }
+        let positions = first < end ? Array(first..<end) : []
+
+        Interrupt.install()
+        let output = ArchiveOutput(format: format)
+        output.begin()
+        let progress = Progress(total: positions.count)
+        var skipped = 0
+        for p in positions {
+            if Interrupt.requested { break }
+            let index = history.index(at: p)
+            var record: ArchiveRecord?
+            do {
+                record = try ArchiveRecord(bytes: try reader.recordBytes(in: history.area, index: index))
+            } catch let error as ArchiveRecord.Empty {
+                skipped += 1
+                progress.note("\(kind.rawValue) record \(index): skipped, \(error)")
+            } catch {
+                skipped += 1
+                progress.note("\(kind.rawValue) record \(index): skipped after retries: \(error)")
+            }
+            if let record { try output.write(record) }
+            progress.advance()
+        }
+        progress.finish()
+        output.end()
+        if Interrupt.requested {
+            printError("interrupted: \(progress.done) of \(positions.count) records written")
+            throw ExitCode(130)
+        }
+        if skipped > 0 { printError("\(skipped) record(s) skipped") }
     }
 }
 
@@ -109,19 +106,29 @@ extension Archive {
     }
 }
 
-/// `--from` / `--to` dates.
-enum ArchiveDate {
-    /// `YYYY-MM-DD` or `YYYY-MM-DDTHH:MM[:SS]` as Unix seconds (meter local time read as UTC).
-    /// With `endOfDay`, a bare date means its last second.
-    static func parse(_ text: String, option: String, endOfDay: Bool) throws -> Int {
+/// A `--from` / `--to` date: `YYYY-MM-DD` or `YYYY-MM-DDTHH:MM[:SS]`, meter local time read as UTC.
+struct ArchiveDate: Sendable {
+    /// Unix seconds of the date's first second, or of the time given.
+    let start: Int
+    /// A bare date's last second; the time given otherwise.
+    let end: Int
+
+    init(parsing text: String) throws(Malformed) {
         let parts = text.split(whereSeparator: { "-T: ".contains($0) }).map { Int($0) }
         guard (3...6).contains(parts.count), parts.allSatisfy({ $0 != nil }) else {
-            throw Failure("\(option) '\(text)': write YYYY-MM-DD or YYYY-MM-DDTHH:MM")
+            throw Malformed(reason: "write YYYY-MM-DD or YYYY-MM-DDTHH:MM")
         }
         let v = parts.map { $0! } + [0, 0, 0]
         let clock = MeterClock(year: v[0], month: v[1], day: v[2], hour: v[3], minute: v[4], second: v[5])
-        guard let seconds = clock.unixSeconds else { throw Failure("\(option) '\(text)': not a real date") }
-        return endOfDay && parts.count == 3 ? seconds + 86_399 : seconds
+        guard let seconds = clock.unixSeconds else { throw Malformed(reason: "not a real date") }
+        start = seconds
+        end = parts.count == 3 ? seconds + 86_399 : seconds
+    }
+
+    /// Why a date does not read.
+    struct Malformed: Error, CustomStringConvertible {
+        let reason: String
+        var description: String { reason }
     }
 }
 
@@ -141,18 +148,24 @@ final class ArchiveOutput {
         }
     }
 
-    func write(_ record: ArchiveRecord) {
-        let values = Self.names.map { ValueOutput.jsonNumber(record.values[$0]) }
+    /// One record: a CSV row, a JSON array element (`{"period", "time", "values"}`, keys sorted,
+    /// numbers at full precision, a missing value null) or a table row.
+    func write(_ record: ArchiveRecord) throws {
+        let values = Self.names.map { ValueOutput.finite(record.values[$0]) }
         switch format {
         case .csv:
-            emit(
-                ([record.written.description, record.period.description] + values.map { $0 == "null" ? "" : $0 })
-                    .joined(separator: ","))
+            let cells = values.map { $0.map(ValueOutput.formatNumber) ?? "" }
+            emit(([record.written.description, record.period.description] + cells).joined(separator: ","))
         case .json:
-            let body = zip(Self.names, values).map { "\(ValueOutput.jsonString($0)): \($1)" }.joined(separator: ", ")
-            emit(
-                "\(count == 0 ? " " : ",") {\"time\": \"\(record.written)\", \"period\": \"\(record.period)\", \"values\": {\(body)}}"
-            )
+            struct Row: Encodable {
+                let time: String
+                let period: String
+                let values: [String: Double?]
+            }
+            let row = Row(
+                time: record.written.description, period: record.period.description,
+                values: Dictionary(zip(Self.names, values), uniquingKeysWith: { first, _ in first }))
+            emit((count == 0 ? " " : ",") + (try JSONText.encode(row)))
         case .table:
             let energies = (1...6).map { ValueOutput.formatNumber(record.values["energy.\($0)"] ?? 0) }.joined(separator: " ")
             let errors = record.errors.enumerated().compactMap { system, bits in

@@ -39,27 +39,28 @@ struct BenchLine: ParsableCommand {
     @Option(help: "Poll cycles to measure per line (the first one includes archive record reads).")
     var cycles: Int = 4
 
+    func validate() throws {
+        guard lineSpeed > 0, cycles > 0 else { throw ValidationError("--line-speed and --cycles must be > 0") }
+    }
+
     func run() throws {
-        try reportingFailures {
-            let loaded = try loadMapping(mapping)
-            guard lineSpeed > 0, cycles > 0 else { throw Failure("--line-speed and --cycles must be > 0") }
-            for line in loaded.lines {
-                guard case var .simulator(query) = line.endpoint else {
-                    print("skip \(line.name) not-a-sim-line")
-                    continue
-                }
-                query["line_speed"] = String(lineSpeed)
-                var emulated = line
-                emulated.endpoint = .simulator(options: query)
-                let configs = loaded.meters(onLine: line.name).map { config -> MeterConfig in
-                    var c = config
-                    c.pollInterval = .milliseconds(1)  // back to back: a cycle is pure line time
-                    c.staleAfter = .seconds(3600)
-                    return c
-                }
-                guard !configs.isEmpty else { continue }
-                try measure(line: emulated, meters: configs.map(MeterRuntime.init))
+        let loaded = try loadMapping(mapping)
+        for line in loaded.lines {
+            guard case var .simulator(query) = line.endpoint else {
+                print("skip \(line.name) not-a-sim-line")
+                continue
             }
+            query["line_speed"] = String(lineSpeed)
+            var emulated = line
+            emulated.endpoint = .simulator(options: query)
+            let configs = loaded.meters(onLine: line.name).map { config -> MeterConfig in
+                var c = config
+                c.pollInterval = .milliseconds(1)  // back to back: a cycle is pure line time
+                c.staleAfter = .seconds(3600)
+                return c
+            }
+            guard !configs.isEmpty else { continue }
+            try measure(line: emulated, meters: configs.map(MeterRuntime.init))
         }
     }
 
@@ -101,7 +102,10 @@ struct BenchLine: ParsableCommand {
         poller.stop()
 
         let list = polls.withLock { $0 }
-        guard list.count >= wanted else { throw Failure("line \(line.name): only \(list.count) of \(wanted) polls in time") }
+        guard list.count >= wanted else {
+            printError("line \(line.name): only \(list.count) of \(wanted) polls in time")
+            throw ExitCode.failure
+        }
         for (i, poll) in list.prefix(wanted).enumerated() {
             let c = poll.counts
             print("poll \(poll.meter) \(i / meters.count) \(c.exchanges) \(c.sent) \(c.received) \(c.nanoseconds)")

@@ -27,40 +27,39 @@ struct Dump: ParsableCommand {
     static let checkpointBlocks = 2048
 
     func run() throws {
-        try reportingFailures {
-            let client = try meter.client()
-            defer { client.link.close() }
-            let capture = DumpCapture(client: client, address: meter.meterAddress)
-            Interrupt.install()
-            var dump: MeterDump
-            do { dump = try capture.captureT2K(endpoint: meter.endpoint) } catch {
-                throw Failure("meter \(meter.address) does not answer: \(error)")
-            }
-            let blocks = capture.flashBlocks(of: dump, wholeFlash: flash)
-            dump.wholeFlash = flash
-            dump.interrupted = true  // until the last block is read
-            try save(dump)
-            let progress = Progress(total: blocks.count, unit: "blocks")
-            for (n, block) in blocks.enumerated() {
-                if Interrupt.requested { break }
-                capture.readFlash(block: block, into: &dump)
-                progress.advance()
-                if flash, n % Self.checkpointBlocks == Self.checkpointBlocks - 1 { try save(dump) }
-            }
-            progress.finish()
-            dump.interrupted = Interrupt.requested
-            try save(dump)
-            let unread = dump.t2kUnread.count + dump.flashUnread.count
-            if unread > 0 { printError("\(unread) block(s) unread (the meter did not answer after the retries)") }
-            if Interrupt.requested {
-                printError("interrupted: \(output) holds the \(progress.done) of \(blocks.count) Flash blocks read so far")
-                throw ExitCode(130)
-            }
-            print("meter \(meter.address): \(dump.t2k.count) T2K and \(dump.flash.count) Flash blocks saved to \(output)")
+        let client = try meter.client()
+        defer { client.link.close() }
+        let capture = DumpCapture(client: client, address: meter.meterAddress)
+        Interrupt.install()
+        var dump: MeterDump
+        do { dump = try capture.captureT2K(endpoint: meter.endpoint.description) } catch {
+            printError("meter \(meter.address) does not answer: \(error)")
+            throw ExitCode.failure
         }
+        let blocks = capture.flashBlocks(of: dump, wholeFlash: flash)
+        dump.wholeFlash = flash
+        dump.interrupted = true  // until the last block is read
+        try save(dump)
+        let progress = Progress(total: blocks.count, unit: "blocks")
+        for (n, block) in blocks.enumerated() {
+            if Interrupt.requested { break }
+            capture.readFlash(block: block, into: &dump)
+            progress.advance()
+            if flash, n % Self.checkpointBlocks == Self.checkpointBlocks - 1 { try save(dump) }
+        }
+        progress.finish()
+        dump.interrupted = Interrupt.requested
+        try save(dump)
+        let unread = dump.t2kUnread.count + dump.flashUnread.count
+        if unread > 0 { printError("\(unread) block(s) unread (the meter did not answer after the retries)") }
+        if Interrupt.requested {
+            printError("interrupted: \(output) holds the \(progress.done) of \(blocks.count) Flash blocks read so far")
+            throw ExitCode(130)
+        }
+        print("meter \(meter.address): \(dump.t2k.count) T2K and \(dump.flash.count) Flash blocks saved to \(output)")
     }
 
     private func save(_ dump: MeterDump) throws {
-        do { try dump.write(to: output) } catch { throw Failure(error.description) }
+        try dump.write(to: output)
     }
 }

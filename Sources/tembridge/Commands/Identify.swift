@@ -7,13 +7,9 @@ struct Identify: ParsableCommand {
     @OptionGroup var meter: MeterOptions
 
     func run() throws {
-        try reportingFailures {
-            let client = try meter.client()
-            defer { client.link.close() }
-            do {
-                let name = try client.identify(address: meter.meterAddress)
-                print("address \(meter.address): \(name)")
-            } catch { throw Failure("\(error)") }
-        }
+        let client = try meter.client()
+        defer { client.link.close() }
+        let name = try client.identify(address: meter.meterAddress)
+        print("address \(meter.address): \(name)")
     }
 }

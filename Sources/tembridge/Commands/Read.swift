@@ -17,43 +17,48 @@ struct Read: ParsableCommand {
     @OptionGroup var comma: CommaOption
 
     func run() throws {
-        try reportingFailures {
-            let client = try meter.client()
-            defer { client.link.close() }
-            let definitions = ValueCatalog.all.filter(\.isFromT2K)
-            let image: T2KImage
-            let identity: String
-            let decision: CommaDecision
-            do {
-                identity = try client.identify(address: meter.meterAddress)
-                decision = try CommaDetection.decide(client: client, address: meter.meterAddress, override: comma.address)
-                image = try client.read(
-                    ReadPlanner.plan(values: definitions, comma: decision.address), address: meter.meterAddress)
-            } catch { throw Failure("\(error)") }
-            let values = definitions.map { ($0, image.value(of: $0, comma: decision.address)) }
-            let warnings =
-                (decision.warning.map { [$0] } ?? []) + Plausibility.warnings(image, comma: decision.address).map(\.message)
-            switch format {
-            case .json:
-                for warning in warnings { printError("meter \(meter.address): warning: \(warning)") }
-                print(ValueOutput.json(address: meter.address, identity: identity, comma: decision.address, values: values))
-            case .table:
-                print(
-                    ValueOutput.table(
-                        address: meter.address, identity: identity, comma: decision, warnings: warnings, values: values))
-            }
+        let client = try meter.client()
+        defer { client.link.close() }
+        let definitions = ValueCatalog.all.filter(\.isFromT2K)
+        let identity = try client.identify(address: meter.meterAddress)
+        let decision = try CommaDetection.decide(client: client, address: meter.meterAddress, override: comma.address)
+        let image = try client.read(ReadPlanner.plan(values: definitions, comma: decision.address), address: meter.meterAddress)
+        let values = definitions.map { ($0, image.value(of: $0, comma: decision.address)) }
+        let warnings =
+            (decision.warning.map { [$0] } ?? []) + Plausibility.warnings(image, comma: decision.address).map(\.message)
+        switch format {
+        case .json:
+            for warning in warnings { printError("meter \(meter.address): warning: \(warning)") }
+            print(try ValueOutput.json(address: meter.address, identity: identity, comma: decision.address, values: values))
+        case .table:
+            print(
+                ValueOutput.table(address: meter.address, identity: identity, comma: decision, warnings: warnings, values: values)
+            )
         }
     }
 }
 
 /// How decoded values are printed.
 enum ValueOutput {
-    /// `{"address": N, "identity": "...", "comma_address": "0x02FA", "values": {"name": number, ...}}`, numbers at full
-    /// precision (shortest text that reads back to the same double); a missing value is null.
-    static func json(address: Int, identity: String, comma: CommaAddress, values: [(ValueDefinition, Double?)]) -> String {
-        let body = values.map { "    \(jsonString($0.0.name)): \(jsonNumber($0.1))" }.joined(separator: ",\n")
-        return "{\n  \"address\": \(address),\n  \"identity\": \(jsonString(identity)),\n"
-            + "  \"comma_address\": \(jsonString(comma.description)),\n  \"values\": {\n\(body)\n  }\n}"
+    /// `{"address": N, "comma_address": "0x02FA", "identity": "...", "values": {"name": number, ...}}`,
+    /// keys sorted, numbers at full precision (the shortest text that reads back to the same
+    /// double); a missing value is null.
+    static func json(address: Int, identity: String, comma: CommaAddress, values: [(ValueDefinition, Double?)]) throws
+        -> String
+    {
+        struct Reading: Encodable {
+            let address: Int
+            let identity: String
+            let commaAddress: String
+            let values: [String: Double?]
+            enum CodingKeys: String, CodingKey {
+                case address, identity, values
+                case commaAddress = "comma_address"
+            }
+        }
+        let byName = Dictionary(values.map { ($0.0.name, finite($0.1)) }, uniquingKeysWith: { first, _ in first })
+        return try JSONText.encode(
+            Reading(address: address, identity: identity, commaAddress: comma.description, values: byName), pretty: true)
     }
 
     /// The identity, the comma location and why, any warnings, then one value a line.
@@ -71,10 +76,8 @@ enum ValueOutput {
         return lines.joined(separator: "\n")
     }
 
-    static func jsonNumber(_ v: Double?) -> String {
-        guard let v, v.isFinite else { return "null" }
-        return formatNumber(v)
-    }
+    /// The value, or nil when there is none or it is not a number JSON can carry (NaN, infinity).
+    static func finite(_ v: Double?) -> Double? { v.flatMap { $0.isFinite ? $0 : nil } }
 
     /// Integers without a fraction, others as Swift's shortest round-trip text.
     static func formatNumber(_ v: Double) -> String {
@@ -86,20 +89,6 @@ enum ValueOutput {
     static func formatForPeople(_ v: Double) -> String {
         let f = Float(v)
         return Double(f) == v && v != v.rounded() ? "\(f)" : formatNumber(v)
-    }
-
-    static func jsonString(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case _ where scalar.value < 0x20: out += "\\u" + hex(scalar.value, width: 4)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
     }
 }
 

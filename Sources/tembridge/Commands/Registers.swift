@@ -15,9 +15,7 @@ struct Registers: ParsableCommand {
     var format: Format = .markdown
 
     func run() throws {
-        try reportingFailures {
-            let m = try loadMapping(mapping)
-            print(format == .csv ? RegisterTable.csv(m) : RegisterTable.markdown(m), terminator: "")
-        }
+        let m = try loadMapping(mapping)
+        print(format == .csv ? RegisterTable.csv(m) : RegisterTable.markdown(m), terminator: "")
     }
 }

@@ -2,9 +2,10 @@ import ArgumentParser
 import Bridge
 import Config
 import Glibc
+import Logging
 import Mapping
 
-struct Serve: ParsableCommand {
+struct Serve: ParsableCommand, LoggingCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run the bridge: poll the meters of a mapping file and serve them on Modbus TCP.",
         discussion: """
@@ -15,11 +16,12 @@ struct Serve: ParsableCommand {
     @Option(help: "The mapping file (YAML).")
     var mapping: String
 
+    @Option(help: "Log events at this level and above on stderr.")
+    var logLevel: LogLevel = .info
+
     func run() throws {
-        try reportingFailures {
-            let loaded = try loadMapping(mapping)
-            try BridgeRunner.run(loaded, reload: { try loadMapping(mapping) })
-        }
+        let loaded = try loadMapping(mapping)
+        try BridgeRunner.run(loaded, reload: { try loadMapping(mapping) })
     }
 }
 
@@ -45,22 +47,17 @@ enum BridgeRunner {
         signal(SIGPIPE, SIG_IGN)
 
         let log = Log.standardError
-        let bridge: Bridge
-        do {
-            bridge = try Bridge(mapping: mapping, log: log, openLink: openAnyLink)
-        } catch {
-            throw Failure("\(error)")
-        }
+        let bridge = try Bridge(mapping: mapping, log: log, openLink: openAnyLink)
+        let logger = Logger(label: "tembridge.serve")
         bridge.start()
         let host = mapping.server.host
         // The usual first stumble: the map (like the contract's example) says 127.0.0.1 and the
         // PLC on the network cannot connect.
         let loopback = host == "localhost" || host.hasPrefix("127.")
-        log(
-            .info,
-            "serving Modbus TCP on \(host):\(bridge.port): "
-                + "\(mapping.meters.count) meter(s) on \(mapping.lines.count) line(s)"
-                + (loopback ? " (this machine only; listen: 0.0.0.0:\(bridge.port) serves the network)" : ""))
+        let hint = loopback ? " (this machine only; listen: 0.0.0.0:\(bridge.port) serves the network)" : ""
+        logger.info(
+            "serving Modbus TCP on \(host):\(bridge.port): \(mapping.meters.count) meter(s) on \(mapping.lines.count) line(s)\(hint)"
+        )
         if let banner { print(banner); fflush(nil) }
 
         while true {
@@ -69,16 +66,16 @@ enum BridgeRunner {
             switch received {
             case SIGHUP:
                 guard let reload else {
-                    log(.info, "SIGHUP: nothing to reload (the embedded map is fixed)")
+                    logger.info("SIGHUP: nothing to reload (the embedded map is fixed)")
                     continue
                 }
                 do {
                     bridge.reload(try reload())
                 } catch {
-                    log(.error, "reload rejected, the previous map keeps serving")
+                    logger.error("reload rejected, the previous map keeps serving")
                 }
             default:
-                log(.info, "stopping")
+                logger.info("stopping")
                 bridge.stop()
                 return
             }

@@ -15,8 +15,10 @@ struct Simulate: ParsableCommand {
             'fault refuse-connections', 'fault none', 'restart 1', 'advance 2h', 'status', 'help'.
             """)
 
-    @Option(help: "Serve TCP on HOST:PORT (port 0 picks a free one).")
-    var listen: String = "127.0.0.1:4001"
+    @Option(
+        help: "Serve TCP on HOST:PORT, port 0 picks a free one (default: 127.0.0.1:4001).",
+        transform: ArgumentText.listenAddress)
+    var listen = HostPort(host: "127.0.0.1", port: 4001)
 
     @Flag(help: "Serve on a pseudo-terminal instead of TCP; its path is printed.")
     var pty = false
@@ -58,57 +60,47 @@ struct Simulate: ParsableCommand {
     var image: String?
 
     func run() throws {
-        try reportingFailures {
-            var query = [
-                "addresses": addresses, "flash": "\(flash)", "speed": "\(speed)", "rate": "\(rate)",
-                "seed": "\(seed)", "history": "\(history)",
-            ]
-            if frozen { query["frozen"] = "1" }
-            if let lineSpeed { query["line_speed"] = "\(lineSpeed)" }
-            if !fault.isEmpty { query["fault"] = fault.joined(separator: ",") }
-            if !damaged.isEmpty { query["damaged"] = damaged.joined(separator: ",") }
-            if let commaAddress { query["comma"] = commaAddress }
-            if let image { query["image"] = image }
-            let options: SimulatorOptions
-            do { options = try SimulatorOptions(query: query) } catch { throw Failure("\(error)") }
+        var query = [
+            "addresses": addresses, "flash": "\(flash)", "speed": "\(speed)", "rate": "\(rate)",
+            "seed": "\(seed)", "history": "\(history)",
+        ]
+        if frozen { query["frozen"] = "1" }
+        if let lineSpeed { query["line_speed"] = "\(lineSpeed)" }
+        if !fault.isEmpty { query["fault"] = fault.joined(separator: ",") }
+        if !damaged.isEmpty { query["damaged"] = damaged.joined(separator: ",") }
+        if let commaAddress { query["comma"] = commaAddress }
+        if let image { query["image"] = image }
+        let options = try SimulatorOptions(query: query)
 
-            var signals = sigset_t()
-            sigemptyset(&signals)
-            for s in [SIGTERM, SIGINT] { sigaddset(&signals, s) }
-            pthread_sigmask(SIG_BLOCK, &signals, nil)
-            signal(SIGPIPE, SIG_IGN)
+        var signals = sigset_t()
+        sigemptyset(&signals)
+        for s in [SIGTERM, SIGINT] { sigaddset(&signals, s) }
+        pthread_sigmask(SIG_BLOCK, &signals, nil)
+        signal(SIGPIPE, SIG_IGN)
 
-            let line = MeterLine(options: options)
-            let stop: () -> Void
-            let addressList = line.addresses.map(String.init).joined(separator: ",")
-            if pty {
-                let device: SimulatorPTY
-                do { device = try SimulatorPTY(line: line) } catch { throw Failure("\(error)") }
-                print("simulating meter(s) \(addressList) on serial://\(device.slavePath)?baud=9600")
-                stop = device.stop
-            } else {
-                guard let colon = listen.lastIndex(of: ":"), let port = UInt16(listen[listen.index(after: colon)...]) else {
-                    throw Failure("invalid --listen '\(listen)': expected HOST:PORT")
-                }
-                let server: SimulatorServer
-                do { server = try SimulatorServer(line: line, host: String(listen[..<colon]), port: port) } catch {
-                    throw Failure("\(error)")
-                }
-                print("simulating meter(s) \(addressList) on tcp://\(server.host):\(server.port)")
-                stop = server.stop
-            }
-            fflush(nil)
-            // Control commands arrive on stdin; the thread ends with the process.
-            _ = PosixThread.essential("stdin reader") {
-                while let command = readLine() {
-                    guard !command.isEmpty else { continue }
-                    print(line.apply(command: command))
-                    fflush(nil)
-                }
-            }
-            var received: Int32 = 0
-            sigwait(&signals, &received)
-            stop()
+        let line = MeterLine(options: options)
+        let stop: () -> Void
+        let addressList = line.addresses.map(String.init).joined(separator: ",")
+        if pty {
+            let device = try SimulatorPTY(line: line)
+            print("simulating meter(s) \(addressList) on serial://\(device.slavePath)?baud=9600")
+            stop = device.stop
+        } else {
+            let server = try SimulatorServer(line: line, host: listen.host, port: listen.port)
+            print("simulating meter(s) \(addressList) on tcp://\(server.host):\(server.port)")
+            stop = server.stop
         }
+        fflush(nil)
+        // Control commands arrive on stdin; the thread ends with the process.
+        _ = PosixThread.essential("stdin reader") {
+            while let command = readLine() {
+                guard !command.isEmpty else { continue }
+                print(line.apply(command: command))
+                fflush(nil)
+            }
+        }
+        var received: Int32 = 0
+        sigwait(&signals, &received)
+        stop()
     }
 }

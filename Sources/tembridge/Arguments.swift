@@ -1,0 +1,48 @@
+import ArgumentParser
+import Config
+import Logging
+import TEMProtocol
+
+// How the command line reads its typed values.
+//
+// Closed sets (archive kinds, log levels, formats) are `ExpressibleByArgument`: a wrong word is
+// answered with the list of right ones. Open grammars (endpoints, durations, listen addresses,
+// dates) are read with `transform:` by the parser that owns the grammar, because
+// `init?(argument:)` cannot say *why* a value is wrong and the reason is the useful part:
+// "The value '5x' is invalid for '--timeout <timeout>': malformed duration '5x' (unknown unit 'x'; …)".
+
+extension ArchiveKind: ExpressibleByArgument {}
+
+/// `--log-level`: the levels tembridge logs at.
+enum LogLevel: String, CaseIterable, ExpressibleByArgument {
+    case trace, debug, info, warning, error
+
+    var level: Logger.Level {
+        switch self {
+        case .trace: .trace
+        case .debug: .debug
+        case .info: .info
+        case .warning: .warning
+        case .error: .error
+        }
+    }
+}
+
+/// The parsers the options' `transform:` use; each throws the owning type's one-line error.
+enum ArgumentText {
+    @Sendable static func endpoint(_ text: String) throws -> Endpoint { try Endpoint(parsing: text) }
+
+    @Sendable static func duration(_ text: String) throws -> Duration { try Duration(parsing: text) }
+
+    @Sendable static func listenAddress(_ text: String) throws -> HostPort {
+        let (host, port) = try ListenAddress.parse(text).get()
+        return HostPort(host: host, port: port)
+    }
+}
+
+/// A `HOST:PORT` to listen on, as `--listen` takes it (port 0: any free port).
+struct HostPort: Sendable, CustomStringConvertible {
+    var host: String
+    var port: UInt16
+    var description: String { "\(host):\(port)" }
+}
