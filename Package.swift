@@ -32,7 +32,7 @@ let package = Package(
         // Links (TCP, serial) and the exchange (send, receive, resync, retry).
         .target(
             name: "TEMLink",
-            dependencies: ["TEMProtocol", "Config", "Platform", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["TEMProtocol", "Config", "Platform"]
         ),
         // The `tembridge dump` file: format, capture over an exchange, answering from a dump.
         .target(name: "MeterDump", dependencies: ["TEMProtocol", "Config", "TEMLink"]),
@@ -80,7 +80,9 @@ let package = Package(
         .testTarget(name: "ModbusServerTests", dependencies: ["ModbusServer", "CModbus", "Config", "Platform"]),
         .testTarget(
             name: "BridgeTests",
-            dependencies: ["Bridge", "CModbus", "ModbusServer", "Config", "Platform", "TEMLink", "TEMProtocol", "TEMSimulator", "Mapping"]
+            dependencies: ["Bridge", "CModbus", "ModbusServer", "Config", "Platform", "TEMLink", "TEMProtocol", "TEMSimulator", "Mapping",
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .testTarget(name: "LogFormatTests", dependencies: ["LogFormat", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "EndToEndTests", dependencies: ["CModbus"]),

@@ -1,5 +1,6 @@
 import Config
 import Glibc
+import Logging
 import ModbusServer
 import Platform
 import Synchronization
@@ -11,7 +12,7 @@ import TEMProtocol
 public final class Bridge: Sendable {
     private let server: ModbusTCPServer
     let store = RegisterStore()
-    private let log: Log
+    private let logger: Logger
     private let openLink: @Sendable (Endpoint) throws(LinkError) -> any Link
     private let startedAt = MonotonicClock.now()
 
@@ -27,12 +28,12 @@ public final class Bridge: Sendable {
 
     /// Binds the server's port (so errors come before anything starts) without polling yet.
     public init(
-        mapping: Mapping, log: Log = .standardError,
+        mapping: Mapping, logger: Logger = Logger(label: "tembridge.bridge"),
         openLink: @escaping @Sendable (Endpoint) throws(LinkError) -> any Link
     ) throws(ModbusServerError) {
-        self.log = log
+        self.logger = logger
         self.openLink = openLink
-        let refusals = RefusalLog(log: log)
+        let refusals = RefusalLog(logger: logger)
         server = try ModbusTCPServer(configuration: mapping.server, store: store, onRefused: { refusals.report($0) })
         running = Mutex(Running(mapping: mapping, pollers: [], meters: []))
     }
@@ -72,11 +73,10 @@ public final class Bridge: Sendable {
         }
         server.update(mapping.server)
         install(meters: fresh, mapping: mapping)
-        log(.info, "mapping reloaded: \(mapping.meters.count) meter(s) on \(mapping.lines.count) line(s)")
+        logger.info("mapping reloaded: \(mapping.meters.count) meter(s) on \(mapping.lines.count) line(s)")
         let (was, now) = (old.mapping.server, mapping.server)
         if (was.host, was.port) != (now.host, now.port) {
-            log(
-                .warning,
+            logger.warning(
                 "listen changed to \(now.host):\(now.port) in the map; still serving on \(was.host):\(server.port) until tembridge is restarted"
             )
         }
@@ -106,7 +106,7 @@ public final class Bridge: Sendable {
         let pollers = mapping.lines.compactMap { line -> Poller? in
             let onLine = meters.filter { $0.config.line == line.name }
             guard !onLine.isEmpty else { return nil }
-            return Poller(line: line, meters: onLine, log: log, openLink: openLink) { [weak self] meter in
+            return Poller(line: line, meters: onLine, logger: logger, openLink: openLink) { [weak self] meter in
                 self?.render(meter)
             }
         }

@@ -1,5 +1,6 @@
 import Config
 import Glibc
+import Logging
 import Platform
 import Synchronization
 import TEMLink
@@ -19,14 +20,14 @@ public final class Poller: Sendable {
     public let meters: [MeterRuntime]
     private let openLink: @Sendable (Endpoint) throws(LinkError) -> any Link
     private let published: @Sendable (MeterRuntime) -> Void
-    private let log: Log
+    private let logger: Logger
     private let stopping = StopSignal()
     private let thread = Mutex<PosixThread?>(nil)
 
     /// - Parameters:
     ///   - published: called after each poll (good or failed) so the caller can re-render.
     public init(
-        line: LineConfig, meters: [MeterRuntime], log: Log,
+        line: LineConfig, meters: [MeterRuntime], logger: Logger = Logger(label: "tembridge.poller"),
         openLink: @escaping @Sendable (Endpoint) throws(LinkError) -> any Link,
         published: @escaping @Sendable (MeterRuntime) -> Void
     ) {
@@ -34,7 +35,7 @@ public final class Poller: Sendable {
         self.meters = meters
         self.openLink = openLink
         self.published = published
-        self.log = log
+        self.logger = logger
     }
 
     public func start() {
@@ -113,7 +114,7 @@ public final class Poller: Sendable {
             let decision = state.comma!
             for warning in Plausibility.warnings(image, comma: decision.address, previous: state.previous)
             where state.warned.insert(warning.kind).inserted {
-                log(.warning, "meter \(config.name): \(warning.message)")
+                logger.warning("meter \(config.name): \(warning.message)")
             }
             state.previous = image
             if let pointers = ArchivePointers(image: image) {
@@ -123,7 +124,7 @@ public final class Poller: Sendable {
                     do {
                         state.archive.recorded(kind, index: index, try ArchiveRecord(bytes: bytes))
                     } catch {
-                        log(.warning, "meter \(config.name): \(kind.rawValue) record \(index) skipped: \(error)")
+                        logger.warning("meter \(config.name): \(kind.rawValue) record \(index) skipped: \(error)")
                         state.archive.recorded(kind, index: index, nil)
                     }
                 }
@@ -142,8 +143,8 @@ public final class Poller: Sendable {
         let config = meter.config
         let decision = try CommaDetection.decide(client: client, address: config.address, override: config.commaAddress)
         if decision.address != state.comma?.address {
-            log(.info, "meter \(config.name): \(decision.summary)")
-            if let warning = decision.warning { log(.warning, "meter \(config.name): \(warning)") }
+            logger.info("meter \(config.name): \(decision.summary)")
+            if let warning = decision.warning { logger.warning("meter \(config.name): \(warning)") }
         }
         let plans = meter.plans(comma: decision.address)
         let image = try client.read(plans.full, address: config.address)
@@ -160,13 +161,13 @@ public final class Poller: Sendable {
         let name = "meter \(meter.config.name) (address \(meter.config.address) on \(line.endpoint))"
         switch action {
         case let .cameOnline(firstTime, failed):
-            log(.info, firstTime ? "\(name): online" : "\(name): back online after \(failed) failed poll(s)")
+            logger.info(firstTime ? "\(name): online" : "\(name): back online after \(failed) failed poll(s)")
         case let .startedFailing(reason):
-            log(.warning, "\(name): poll failed, serving last data until stale: \(reason)")
+            logger.warning("\(name): poll failed, serving last data until stale: \(reason)")
         case let .wentOffline(reason):
             // It may be another meter when it answers again: ask it everything anew then.
             state.refresh.wentOffline()
-            log(.error, "\(name): offline, registers answer 0B: \(reason)")
+            logger.error("\(name): offline, registers answer 0B: \(reason)")
         }
     }
 }

@@ -1,3 +1,4 @@
+import Logging
 import ModbusServer
 import Platform
 import Synchronization
@@ -8,15 +9,15 @@ import Synchronization
 ///
 /// A PLC outside `allow` that reconnects every second shows up once a minute, not 60 times.
 final class RefusalLog: Sendable {
-    private let log: Log
+    private let logger: Logger
     private let window: UInt64
     private let last = Mutex<[Kind: (loggedAt: UInt64, suppressed: Int)]>([:])
 
     private enum Kind { case notAllowed, tooMany }
 
     /// `window` in nanoseconds of `MonotonicClock`.
-    init(log: Log, window: UInt64 = 60_000_000_000) {
-        self.log = log
+    init(logger: Logger, window: UInt64 = 60_000_000_000) {
+        self.logger = logger
         self.window = window
     }
 
@@ -32,8 +33,7 @@ final class RefusalLog: Sendable {
             return previous?.suppressed ?? 0
         }
         guard let suppressed else { return }
-        log(
-            .warning,
-            suppressed == 0 ? "\(refusal)" : "\(refusal) (and \(suppressed) more for this reason since the last such line)")
+        logger.warning(
+            "\(suppressed == 0 ? "\(refusal)" : "\(refusal) (and \(suppressed) more for this reason since the last such line)")")
     }
 }

@@ -1,23 +1,34 @@
 import CModbus
 import Glibc
+import Logging
 import Platform
 
 /// One accepted client, served on its own thread with its own libmodbus context, so a slow,
 /// silent or hostile client only ever holds up itself.
 struct Connection {
     let socket: Int32
+    /// The client, `192.0.2.7:50312`, for the log.
+    let peer: String
     let store: RegisterStore
     let settings: LiveSettings
+    let logger: Logger
 
     /// Serves requests until the client disconnects, sends nothing for the idle timeout, stalls
     /// inside a frame for the byte timeout (0.5 s), does not take a response for the idle timeout,
     /// sends something that cannot be framed or a function code of 0x80 or more, or the socket is
-    /// shut down. Never closes the socket.
+    /// shut down. Never closes the socket. Why it ended is logged at debug.
     ///
     /// Requests are framed here (`RequestReader`, one `recv` per request); libmodbus builds the
     /// answers (`modbus_reply`), from the same bytes it would have framed itself.
     func serve() {
-        guard let context = try? ModbusContext(socket: socket) else { return }
+        let reason = serveRequests()
+        logger.debug("Modbus client \(peer): connection closed: \(reason)")
+    }
+
+    /// Serves until the connection must end; returns why.
+    private func serveRequests() -> String {
+        let context: ModbusContext
+        do { context = try ModbusContext(socket: socket) } catch { return "\(error)" }
         // Responses leave at once instead of waiting for the client's ACK of the previous one.
         setNoDelay(socket)
         let reader = RequestReader(socket: socket)
@@ -34,7 +45,9 @@ struct Connection {
                 let request = Request(frame)
                 // 0x80...0xFF mark exception responses: libmodbus would answer "function + 0x80",
                 // which wraps to a normal-looking response for function 0x00...0x7F.
-                guard request.function < 0x80 else { return }
+                guard request.function < 0x80 else {
+                    return "function code 0x\(String(request.function, radix: 16, uppercase: true)) is an exception code"
+                }
                 // One snapshot per response: the image is fetched once, here.
                 let served = cache.image(for: request.unitID, in: store)
                 let answer = Answer(
@@ -47,8 +60,10 @@ struct Connection {
                     try context.reply(to: frame, exception: exception)
                 }
             }
+        } catch let failure as RequestReader.Failure {
+            return failure.description
         } catch {
-            return
+            return "\(error)"
         }
     }
 

@@ -1,5 +1,6 @@
 import Config
 import Glibc
+import Logging
 import Platform
 import Synchronization
 
@@ -23,6 +24,7 @@ public final class ModbusTCPServer: Sendable {
     private let settings: LiveSettings
     private let state: Mutex<State>
     private let onRefused: (@Sendable (Refusal) -> Void)?
+    private let logger: Logger
 
     /// A client closed as soon as it connected, and why.
     public struct Refusal: Sendable, Equatable, CustomStringConvertible {
@@ -63,8 +65,10 @@ public final class ModbusTCPServer: Sendable {
     /// called on the accepting thread for every client closed at once (it should be quick).
     /// - Throws: `ModbusServerError`, e.g. "cannot listen on 127.0.0.1:1502: Address already in use".
     public init(
-        configuration: ServerConfiguration, store: RegisterStore, onRefused: (@Sendable (Refusal) -> Void)? = nil
+        configuration: ServerConfiguration, store: RegisterStore, onRefused: (@Sendable (Refusal) -> Void)? = nil,
+        logger: Logger = Logger(label: "tembridge.modbus")
     ) throws(ModbusServerError) {
+        self.logger = logger
         do {
             listener = try ListeningSocket(host: configuration.host, port: configuration.port, ipv4Only: true)
         } catch {
@@ -161,7 +165,8 @@ public final class ModbusTCPServer: Sendable {
             if case let .refused(reason) = admission { onRefused?(Refusal(client: IPv4Network.dotted(address), reason: reason)) }
             return
         }
-        let connection = Connection(socket: socket, store: store, settings: settings)
+        let connection = Connection(
+            socket: socket, peer: IPv4Network.dotted(address), store: store, settings: settings, logger: logger)
         let started = PosixThread.detach {
             connection.serve()
             self.release(id)

@@ -15,7 +15,7 @@ final class RequestReader {
     static let capacity = 2 * Int(MODBUS_TCP_MAX_ADU_LENGTH)
 
     /// Why no request could be read. The connection ends either way; the cases are for tests.
-    enum Failure: Error, Equatable {
+    enum Failure: Error, Equatable, CustomStringConvertible {
         /// The client closed (or shut down) its side, or the socket was shut down.
         case closed
         /// No request began within the idle timeout.
@@ -26,6 +26,16 @@ final class RequestReader {
         case invalidFrame
         /// `recv` or `poll` failed with this errno.
         case failed(Int32)
+
+        var description: String {
+            switch self {
+            case .closed: "peer closed"
+            case .idle: "idle timeout"
+            case .stalled: "stalled inside a request (byte timeout)"
+            case .invalidFrame: "invalid frame"
+            case let .failed(code): "descriptor error: \(Errno(rawValue: code).message)"
+            }
+        }
     }
 
     private let socket: Int32

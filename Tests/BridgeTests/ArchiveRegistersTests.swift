@@ -56,7 +56,7 @@ final class CountingLink: Link {
         let mapping = try MappingParser.parse(yaml: yaml, file: "test.yaml")
         let line = MeterLine.shared(options: try SimulatorOptions(query: ["frozen": "1", "seed": "606"]))
         let counter = Counter()
-        let bridge = try Bridge(mapping: mapping, log: Log { _ in }) { endpoint throws(LinkError) in
+        let bridge = try Bridge(mapping: mapping, logger: CapturedLog().logger()) { endpoint throws(LinkError) in
             CountingLink(try makeSimulatorLink(endpoint), counter: counter)
         }
         bridge.start()

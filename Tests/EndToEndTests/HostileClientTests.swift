@@ -30,6 +30,28 @@ import Testing
 
         """
 
+    /// Every way a connection ends is said at debug level, with the client: a frame that
+    /// cannot be Modbus, a client that closes, one that stalls inside a request, an idle one.
+    @Test func droppedConnectionsSayWhyAtDebug() throws {
+        let path = try temporaryFile(Self.yaml.replacingOccurrences(of: "idle_timeout: 3s", with: "idle_timeout: 1s"))
+        let server = try Background(["serve", "--mapping", path, "--log-level", "debug"])
+        defer { server.stop() }
+        let port = Int(try server.wait(for: #"serving Modbus TCP on 127\.0\.0\.1:(\d+)"#))!
+        let garbage = try RawConnection(port: port)
+        garbage.send([0x12, 0x34, 0x00, 0x07, 0x00, 0x00, 0x01])  // protocol id 7: not Modbus
+        try server.wait(for: "debug Modbus client 127\\.0\\.0\\.1: connection closed: invalid frame", timeout: 5)
+        let leaving = try RawConnection(port: port)
+        Thread.sleep(forTimeInterval: 0.2)
+        leaving.close()
+        try server.wait(for: "connection closed: peer closed", timeout: 5)
+        let stalling = try RawConnection(port: port)
+        stalling.send(Array(Frame.request(unit: 1, Frame.readHolding(address: 0, count: 2)).prefix(9)))  // 3 bytes short
+        try server.wait(for: "connection closed: stalled inside a request", timeout: 5)
+        let idle = try RawConnection(port: port)
+        try server.wait(for: "connection closed: idle timeout", timeout: 5)
+        _ = (garbage, stalling, idle)
+    }
+
     @Test func hostileClientsNeitherDisturbOthersNorLeak() throws {
         let values = try frozenValues(Self.endpoint)
         let path = try temporaryFile(Self.yaml)

@@ -2,6 +2,7 @@ import ArgumentParser
 import Bridge
 import Config
 import Glibc
+import Logging
 import Mapping
 import Platform
 import Synchronization
@@ -86,7 +87,7 @@ struct BenchLine: ParsableCommand {
         let wanted = cycles * meters.count
         let done = Atomic<Bool>(false)
         let poller = Poller(
-            line: line, meters: meters, log: Log { _ in },
+            line: line, meters: meters, logger: Logger(label: "tembridge.bench", factory: { _ in SwiftLogNoOpLogHandler() }),
             openLink: { endpoint throws(LinkError) in CountingLink(try openAnyLink(endpoint), counters) },
             published: { meter in
                 let counts = counters.take()

@@ -46,8 +46,7 @@ enum BridgeRunner {
         pthread_sigmask(SIG_BLOCK, &signals, nil)
         signal(SIGPIPE, SIG_IGN)
 
-        let log = Log.standardError
-        let bridge = try Bridge(mapping: mapping, log: log, openLink: openAnyLink)
+        let bridge = try Bridge(mapping: mapping, openLink: openAnyLink)
         let logger = Logger(label: "tembridge.serve")
         bridge.start()
         let host = mapping.server.host
