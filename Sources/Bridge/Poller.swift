@@ -21,8 +21,8 @@ public final class Poller: Sendable {
     private let openLink: @Sendable (Endpoint) throws(LinkError) -> any Link
     private let published: @Sendable (MeterRuntime) -> Void
     private let logger: Logger
-    private let stopping = StopSignal()
-    private let thread = Mutex<PosixThread?>(nil)
+    private let worker = Worker()
+    private var stopping: StopSignal { worker.stopSignal }
 
     /// - Parameters:
     ///   - published: called after each poll (good or failed) so the caller can re-render.
@@ -39,25 +39,18 @@ public final class Poller: Sendable {
     }
 
     public func start() {
-        thread.withLock { $0 = PosixThread.essential("poller of line \(line.name)") { self.run() } }
+        worker.startEssential("poller of line \(line.name)") { self.run() }
     }
 
     /// Tells the thread to stop and returns at once: a sleep ends now, an exchange under way
     /// finishes (at most one exchange timeout), no other starts. `join()` waits for it.
-    public func signalStop() { stopping.signal() }
+    public func signalStop() { worker.signalStop() }
 
     /// Waits for the thread after `signalStop()`.
-    public func join() {
-        thread.withLock { t in
-            defer { t = nil }; return t
-        }?.join()
-    }
+    public func join() { worker.join() }
 
     /// `signalStop()`, then `join()`.
-    public func stop() {
-        signalStop()
-        join()
-    }
+    public func stop() { worker.stop() }
 
     private func run() {
         var schedule = PollSchedule(pollIntervals: meters.map(\.config.pollInterval), now: MonotonicClock.now())

@@ -34,11 +34,14 @@ public final class StopSignal: Sendable {
         if writeEnd >= 0 { close(writeEnd) }
     }
 
-    /// Stops every present and future wait. Idempotent, from any thread.
-    public func signal() {
-        guard !flag.exchange(true, ordering: .acquiringAndReleasing) else { return }
+    /// Stops every present and future wait. Idempotent, from any thread; true for the call
+    /// that signalled it first.
+    @discardableResult
+    public func signal() -> Bool {
+        guard !flag.exchange(true, ordering: .acquiringAndReleasing) else { return false }
         var byte: UInt8 = 1
         if writeEnd >= 0 { _ = write(writeEnd, &byte, 1) }
+        return true
     }
 
     public var isSignalled: Bool { flag.load(ordering: .acquiring) }

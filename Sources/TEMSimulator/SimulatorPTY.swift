@@ -33,12 +33,11 @@ public final class SimulatorPTY: Sendable {
         }
         slavePath = String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         core = Core(line: line, master: master, slave: slave)
-        guard let thread = PosixThread({ [core] in core.serve() }) else {
+        guard core.worker.start({ [core] in core.serve() }) else {
             close(master)
             close(slave)
             throw SimulatorError("cannot start the PTY thread")
         }
-        core.thread.withLock { $0 = thread }
     }
 
     deinit { core.stop() }
@@ -50,8 +49,8 @@ public final class SimulatorPTY: Sendable {
         let line: MeterLine
         let master: Int32
         let slave: Int32
-        let stopping = StopSignal()
-        let thread = Mutex<PosixThread?>(nil)
+        let worker = Worker()
+        var stopping: StopSignal { worker.stopSignal }
 
         init(line: MeterLine, master: Int32, slave: Int32) {
             self.line = line
@@ -60,11 +59,7 @@ public final class SimulatorPTY: Sendable {
         }
 
         func stop() {
-            guard !stopping.isSignalled else { return }
-            stopping.signal()
-            thread.withLock { t in
-                defer { t = nil }; return t
-            }?.join()
+            guard worker.stop() else { return }
             close(master)
             close(slave)
         }

@@ -54,12 +54,12 @@ public final class SimulatorServer: Sendable {
     private final class Core: Sendable {
         let line: MeterLine
         let listener: ListeningSocket
-        let stopping = StopSignal()
+        let worker = Worker()
+        var stopping: StopSignal { worker.stopSignal }
         /// Connected client sockets.
         let clients = Mutex<Set<Int32>>([])
         /// Held for one whole exchange: the line carries one at a time.
         let wire = Mutex<Void>(())
-        let acceptThread = Mutex<PosixThread?>(nil)
 
         init(line: MeterLine, listener: ListeningSocket) {
             self.line = line
@@ -67,19 +67,14 @@ public final class SimulatorServer: Sendable {
         }
 
         func start() throws(SimulatorError) {
-            guard let thread = PosixThread({ self.acceptLoop() }) else {
+            guard worker.start({ self.acceptLoop() }) else {
                 close(listener.descriptor)
                 throw SimulatorError("cannot start the server thread")
             }
-            acceptThread.withLock { $0 = thread }
         }
 
         func stop() {
-            guard !stopping.isSignalled else { return }
-            stopping.signal()
-            acceptThread.withLock { t in
-                defer { t = nil }; return t
-            }?.join()
+            guard worker.stop() else { return }
             clients.withLock { for fd in $0 { shutdown(fd, Int32(SHUT_RDWR)) } }
             // Client threads are detached; wait (briefly) until each has closed its socket.
             let deadline = ContinuousClock.now + .seconds(2)
