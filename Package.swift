@@ -18,6 +18,12 @@ let package = Package(
             pkgConfig: "libmodbus",
             providers: [.apt(["libmodbus-dev"])]
         ),
+        // libmosquitto, from Debian's libmosquitto-dev. Only MQTT imports it.
+        .systemLibrary(
+            name: "CMosquitto",
+            pkgConfig: "libmosquitto",
+            providers: [.apt(["libmosquitto-dev"])]
+        ),
         // The meter protocol: frames, checksum, T2K map, decoding, read planning. Pure.
         .target(name: "TEMProtocol"),
         // Plain POSIX threads for the blocking loops: servers, connections, pollers.
@@ -38,10 +44,12 @@ let package = Package(
             name: "Bridge",
             dependencies: ["TEMProtocol", "TEMLink", "TEMSimulator", "Mapping", "ModbusServer", "Threads"]
         ),
+        // Publishing meter values over MQTT: the only code that touches libmosquitto.
+        .target(name: "MQTT", dependencies: ["CMosquitto", "Mapping", "TEMProtocol"]),
         .executableTarget(
             name: "tembridge",
             dependencies: [
-                "TEMProtocol", "TEMLink", "TEMSimulator", "Mapping", "ModbusServer", "Bridge",
+                "TEMProtocol", "TEMLink", "TEMSimulator", "Mapping", "ModbusServer", "Bridge", "MQTT",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             // mapping/default.yaml, compiled into the binary for `tembridge demo`.
@@ -53,6 +61,7 @@ let package = Package(
         .testTarget(name: "MappingTests", dependencies: ["Mapping"], resources: [.copy("Corpus")]),
         .testTarget(name: "ModbusServerTests", dependencies: ["ModbusServer", "CModbus", "Threads"]),
         .testTarget(name: "BridgeTests", dependencies: ["Bridge", "CModbus", "ModbusServer"]),
+        .testTarget(name: "MQTTTests", dependencies: ["MQTT", "Mapping", "TEMProtocol"]),
         .testTarget(name: "EndToEndTests", dependencies: ["CModbus"]),
     ]
 )

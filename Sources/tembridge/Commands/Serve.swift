@@ -45,8 +45,10 @@ enum BridgeRunner {
 
         let log = Log.standardError
         let bridge: Bridge
+        let mqtt: MQTTLink
         do {
-            bridge = try Bridge(mapping: mapping, log: log, openLink: openAnyLink)
+            mqtt = try MQTTLink(mapping: mapping, log: log)
+            bridge = try Bridge(mapping: mapping, log: log, openLink: openAnyLink, events: mqtt.events)
         } catch {
             throw Failure("\(error)")
         }
@@ -72,13 +74,17 @@ enum BridgeRunner {
                     continue
                 }
                 do {
-                    bridge.reload(try reload())
+                    let mapping = try reload()
+                    // The publisher first: it then takes the reloaded meters' first events.
+                    mqtt.reload(mapping)
+                    bridge.reload(mapping)
                 } catch {
                     log(.error, "reload rejected, the previous map keeps serving")
                 }
             default:
                 log(.info, "stopping")
                 bridge.stop()
+                mqtt.stop()
                 return
             }
         }
