@@ -70,7 +70,7 @@ public final class MQTTPublisher: Sendable {
             if let serialNumber { state.serials[meter] = serialNumber }
             if firstSerial, state.connected { publishDiscovery(&state, session: session, meters: [meter]) }
             guard state.limiter.allow(meter, at: .now) else { return }
-            send(&state, session.config.retain ? retained(state: payload, meter, session) : notRetained(payload, meter, session))
+            send(&state, stateMessage(payload, meter, session))
         }
     }
 
@@ -164,6 +164,7 @@ public final class MQTTPublisher: Sendable {
                 $0.lastProblem = nil
                 $0.wasConnected = false
             }
+            log(.info, "MQTT: publishing to \(broker) as \(clientID) under \(config.topic)/")
             do throws(MosquittoError) {
                 try client.connect(host: broker.host, port: broker.port, keepalive: Self.keepalive)
             } catch  where error.isSocketError {
@@ -171,7 +172,6 @@ public final class MQTTPublisher: Sendable {
                 log(.warning, "MQTT broker \(broker) not reachable (\(error.text)); retrying in the background")
             }
             try client.startLoop()
-            log(.info, "MQTT: publishing to \(broker) as \(clientID) under \(config.topic)/")
         } catch {
             state.withLock { $0.session = nil }
             throw MQTTSetupError(description: "MQTT broker \(broker): \(error)")
@@ -216,14 +216,20 @@ public final class MQTTPublisher: Sendable {
                     + (dropped > 0 ? " (\(dropped) state message(s) dropped while away: queue full)" : ""))
             state.wasConnected = true
             send(&state, availabilityMessage(nil, true, session))
-            for message in queued { send(&state, message) }
+            // What waited goes out first, then what is current, unless the queue just said it.
+            var flushed: [String: [UInt8]] = [:]
+            for message in queued {
+                send(&state, message)
+                flushed[message.topic] = message.payload
+            }
             if session.config.homeAssistant { publishDiscovery(&state, session: session, meters: nil) }
             for meter in state.meters.map(\.name) {
-                if let online = state.online[meter] { send(&state, availabilityMessage(meter, online, session)) }
-                if let payload = state.latest[meter] {
-                    send(
-                        &state,
-                        session.config.retain ? retained(state: payload, meter, session) : notRetained(payload, meter, session))
+                if let online = state.online[meter] {
+                    let message = availabilityMessage(meter, online, session)
+                    if flushed[message.topic] != message.payload { send(&state, message) }
+                }
+                if let payload = state.latest[meter], flushed[session.topics.state(meter)] != payload {
+                    send(&state, stateMessage(payload, meter, session))
                 }
             }
         }
@@ -271,12 +277,9 @@ public final class MQTTPublisher: Sendable {
         state.queue.append(message)
     }
 
-    private func retained(state payload: [UInt8], _ meter: String, _ session: Session) -> OutgoingMessage {
-        OutgoingMessage(topic: session.topics.state(meter), payload: payload, retain: true, kind: .state)
-    }
-
-    private func notRetained(_ payload: [UInt8], _ meter: String, _ session: Session) -> OutgoingMessage {
-        OutgoingMessage(topic: session.topics.state(meter), payload: payload, retain: false, kind: .state)
+    /// Retained when `mqtt.retain` says so.
+    private func stateMessage(_ payload: [UInt8], _ meter: String, _ session: Session) -> OutgoingMessage {
+        OutgoingMessage(topic: session.topics.state(meter), payload: payload, retain: session.config.retain, kind: .state)
     }
 
     /// For a meter, or for the bridge itself when `meter` is nil; always retained.
