@@ -31,8 +31,8 @@ public final class MQTTPublisher: Sendable {
     struct State: Sendable {
         var session: Session?
         var connected = false
-        /// Something worth saying once was said: the last refusal or libmosquitto problem.
-        var lastProblem: String?
+        /// Refusals and libmosquitto problems said since the last connect: each is said once.
+        var reported: Set<String> = []
         var wasConnected = false
         var queue = OutgoingQueue()
         var limiter: PublishLimiter
@@ -161,15 +161,16 @@ public final class MQTTPublisher: Sendable {
             state.withLock {
                 $0.session = Session(config: config, clientID: clientID, topics: topics, client: client, generation: generation)
                 $0.connected = false
-                $0.lastProblem = nil
+                $0.reported = []
                 $0.wasConnected = false
             }
             log(.info, "MQTT: publishing to \(broker) as \(clientID) under \(config.topic)/")
             do throws(MosquittoError) {
                 try client.connect(host: broker.host, port: broker.port, keepalive: Self.keepalive)
-            } catch  where error.isSocketError {
-                // Refused or unreachable right now: the loop thread keeps trying.
-                log(.warning, "MQTT broker \(broker) not reachable (\(error.text)); retrying in the background")
+            } catch {
+                // Refused, unreachable, or a TLS handshake that failed: the loop thread keeps
+                // trying with backoff, and polling never waits for it.
+                problem(generation, "\(error.text) (retrying in the background)")
             }
             try client.startLoop()
         } catch {
@@ -203,12 +204,11 @@ public final class MQTTPublisher: Sendable {
             guard let session = state.session, session.generation == generation else { return }
             guard code == 0 else {
                 let message = "MQTT broker \(session.config.broker) refused the connection: \(text)" + Self.hint(code)
-                if state.lastProblem != message { log(.error, message) }
-                state.lastProblem = message
+                if state.reported.insert(message).inserted { log(.error, message) }
                 return
             }
             state.connected = true
-            state.lastProblem = nil
+            state.reported = []
             let (queued, dropped) = state.queue.take()
             log(
                 .info,
@@ -246,9 +246,14 @@ public final class MQTTPublisher: Sendable {
     private func problem(_ generation: Int, _ text: String) {
         state.withLock { state in
             guard let session = state.session, session.generation == generation else { return }
-            let message = "MQTT broker \(session.config.broker): \(text)"
-            if state.lastProblem != message { log(.error, message) }
-            state.lastProblem = message
+            // libmosquitto's loop gives up after a failed TLS handshake (it retries only
+            // network errors), so say what to do.
+            let hint =
+                text.contains("certificate verify failed")
+                ? " (the broker's certificate is not signed by the CA of ca_file; fix it, then restart tembridge or reload a changed mqtt section)"
+                : ""
+            let message = "MQTT broker \(session.config.broker): \(text)\(hint)"
+            if state.reported.insert(message).inserted { log(.error, message) }
         }
     }
 

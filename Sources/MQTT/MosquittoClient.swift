@@ -9,8 +9,6 @@ public struct MosquittoError: Error, Sendable, Equatable, CustomStringConvertibl
 
     public var description: String { "\(operation): \(text)" }
 
-    /// A socket error (`MOSQ_ERR_ERRNO`): refused, unreachable, reset.
-    public var isSocketError: Bool { code == MOSQ_ERR_ERRNO.rawValue }
 }
 
 /// What libmosquitto's loop thread reports, as Swift closures.
