@@ -137,6 +137,31 @@ import Testing
         try subscriberState.wait(for: "tembridge/boiler/state", timeout: 10)
     }
 
+    /// A reload that names another broker: the bridge says offline on the old one and
+    /// publishes on the new one; Modbus serving goes on.
+    @Test func reloadMovesToAnotherBroker() throws {
+        let first = try MosquittoBroker()
+        let second = try MosquittoBroker()
+        let onFirst = try Subscriber(port: first.port)
+        let onSecond = try Subscriber(port: second.port)
+        let rig = try MQTTRig(broker: first)
+        defer { rig.stop() }
+        try onFirst.wait(for: "tembridge/boiler/state")
+        #expect(onSecond.messages.isEmpty)
+
+        rig.settings = rig.settings.replacingOccurrences(of: ":\(first.port)", with: ":\(second.port)")
+        try rig.rewriteMap(meters: ["boiler": 1], homeAssistant: false)
+        rig.bridge.signal(SIGHUP)
+        try onSecond.wait(for: "tembridge/bridge/availability") { $0 == "online" }
+        try onSecond.wait(for: "tembridge/boiler/availability") { $0 == "online" }
+        try onSecond.wait(for: "tembridge/boiler/state")
+        try onFirst.wait(for: "tembridge/bridge/availability", timeout: 5) { $0 == "offline" }
+        let statesOnFirst = onFirst.payloads("tembridge/boiler/state").count
+        usleep(1_000_000)
+        #expect(onFirst.payloads("tembridge/boiler/state").count == statesOnFirst, "still publishing to the old broker")
+        #expect(rig.dataRegisters() != nil)
+    }
+
     /// The broker stops for 10 s: polling and Modbus serving go on without a pause, the bridge
     /// logs the loss once, reconnects when the broker is back and republishes its state and
     /// availability (the restarted broker keeps nothing: persistence is off).
@@ -248,7 +273,7 @@ private final class MQTTRig {
     let client: ModbusClient
     let mapPath: String
     let broker: MosquittoBroker
-    let settings: String
+    var settings: String
 
     init(
         broker: MosquittoBroker, meters: [String: Int] = ["boiler": 1], homeAssistant: Bool = false,
