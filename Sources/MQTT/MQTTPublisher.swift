@@ -13,7 +13,7 @@ public enum MQTTLogLevel: Sendable { case info, warning, error }
 /// queue is flushed and the current availability and state of every meter are republished.
 /// Nothing here blocks the caller on the network: libmosquitto's loop thread does the I/O.
 public final class MQTTPublisher: Sendable {
-    /// libmosquitto's reconnection backoff: 1 s doubling up to 10 s.
+    /// libmosquitto's reconnection backoff: from 1 s, growing (1, 4, 9 s) up to 10 s.
     static let reconnectDelay = (minimum: 1, maximum: 10)
     static let keepalive = 30
 
