@@ -165,14 +165,8 @@ public final class MQTTPublisher: Sendable {
                 $0.wasConnected = false
             }
             log(.info, "MQTT: publishing to \(broker) as \(clientID) under \(config.topic)/")
-            do throws(MosquittoError) {
-                try client.connect(host: broker.host, port: broker.port, keepalive: Self.keepalive)
-            } catch {
-                // Refused, unreachable, or a TLS handshake that failed: the loop thread keeps
-                // trying with backoff, and polling never waits for it.
-                problem(generation, "\(error.text) (retrying in the background)")
-            }
-            try client.startLoop()
+            // The first connection on a thread of its own: polling never waits for it.
+            Thread.detachNewThread { [weak self] in self?.connect(client, to: broker, generation: generation) }
         } catch {
             state.withLock { $0.session = nil }
             throw MQTTSetupError(description: "MQTT broker \(broker): \(error)")
@@ -183,7 +177,25 @@ public final class MQTTPublisher: Sendable {
         try? session.client.publish(
             topic: session.topics.bridgeAvailability, payload: Array(Availability.offline.rawValue.utf8),
             qos: session.config.qos, retain: true)
-        session.client.disconnectAndStop()
+        session.client.close()
+    }
+
+    /// Makes the first connection, retrying with libmosquitto's backoff until it succeeds or
+    /// the client is closed; from then on libmosquitto's loop thread reconnects by itself.
+    private func connect(_ client: MosquittoClient, to broker: MQTTBroker, generation: Int) {
+        var attempt = 0
+        while !client.isClosed {
+            do throws(MosquittoError) {
+                _ = try client.connectAndStart(host: broker.host, port: broker.port, keepalive: Self.keepalive)
+                return
+            } catch {
+                // Refused, unreachable, or a TLS handshake that failed.
+                problem(generation, "\(error.text) (retrying in the background)")
+            }
+            attempt += 1
+            let delay = min(Self.reconnectDelay.minimum * attempt * attempt, Self.reconnectDelay.maximum)
+            for _ in 0..<(delay * 10) where !client.isClosed { usleep(100_000) }
+        }
     }
 
     /// The first line of the password file.
@@ -244,16 +256,23 @@ public final class MQTTPublisher: Sendable {
     }
 
     private func problem(_ generation: Int, _ text: String) {
-        state.withLock { state in
-            guard let session = state.session, session.generation == generation else { return }
-            // libmosquitto's loop gives up after a failed TLS handshake (it retries only
-            // network errors), so say what to do.
+        let session = state.withLock { state -> Session? in
+            guard let session = state.session, session.generation == generation else { return nil }
             let hint =
-                text.contains("certificate verify failed")
-                ? " (the broker's certificate is not signed by the CA of ca_file; fix it, then restart tembridge or reload a changed mqtt section)"
-                : ""
+                text.contains("certificate verify failed") ? " (the broker's certificate is not signed by the CA of ca_file)" : ""
             let message = "MQTT broker \(session.config.broker): \(text)\(hint)"
             if state.reported.insert(message).inserted { log(.error, message) }
+            return session
+        }
+        // A TLS error ends libmosquitto's loop thread for good: start over after the longest
+        // backoff (by then the loop thread, which is telling us this, has returned).
+        if let session, text.hasPrefix("OpenSSL Error") {
+            let broker = session.config.broker
+            Thread.detachNewThread { [weak self] in
+                for _ in 0..<(Self.reconnectDelay.maximum * 10) where !session.client.isClosed { usleep(100_000) }
+                guard session.client.reset() else { return }
+                self?.connect(session.client, to: broker, generation: generation)
+            }
         }
     }
 

@@ -1,5 +1,6 @@
 import CMosquitto
 import Foundation
+import Synchronization
 
 /// A libmosquitto call that failed: the operation and libmosquitto's own text for the code.
 public struct MosquittoError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -21,17 +22,26 @@ struct MosquittoEvents: Sendable {
     var problem: @Sendable (String) -> Void
 }
 
-/// One libmosquitto client: owns the `struct mosquitto *` (destroyed in `deinit`) and runs
-/// libmosquitto's own network thread (`mosquitto_loop_start`), which reconnects with backoff.
+/// One libmosquitto client: owns the `struct mosquitto *` (destroyed in `deinit`) and, once
+/// connected, runs libmosquitto's own network thread (`mosquitto_loop_start`), which reconnects
+/// with backoff.
 ///
-/// `@unchecked Sendable`: libmosquitto's threaded mode makes `mosquitto_publish` and
-/// `mosquitto_disconnect` safe from any thread while its loop thread runs; every other call is
-/// made before `startLoop` or after `stopLoop`, by the owner alone.
+/// The first connection is made with the blocking `mosquitto_connect` (by the caller's thread,
+/// retried by the caller), not `mosquitto_connect_async`: libmosquitto 2.0.11's loop thread
+/// never retries a first connection that failed at once, and gives up for good on a TLS
+/// handshake that fails inside it. Its own reconnections are blocking, and retried.
+///
+/// `@unchecked Sendable`: the set-up calls are made before `connectAndStart`, by the owner
+/// alone; `mosquitto_publish` is safe from any thread in libmosquitto's threaded mode; the
+/// connection's life (connect, start, disconnect, stop) is serialised by `life`.
 final class MosquittoClient: @unchecked Sendable {
     private static let library: Void = { mosquitto_lib_init() }()
 
     private let handle: OpaquePointer
     private let events: Unmanaged<EventBox>
+
+    private enum Life { case idle, connecting, running, closed }
+    private let life = Mutex<Life>(.idle)
 
     private final class EventBox {
         let events: MosquittoEvents
@@ -100,13 +110,49 @@ final class MosquittoClient: @unchecked Sendable {
         try check(mosquitto_reconnect_delay_set(handle, UInt32(minimum), UInt32(maximum), true), "reconnect delay")
     }
 
-    /// Starts connecting; the loop thread finishes the connection and retries it.
-    func connect(host: String, port: UInt16, keepalive: Int) throws(MosquittoError) {
-        try check(mosquitto_connect_async(handle, host, Int32(port), Int32(keepalive)), "connect to \(host):\(port)")
+    /// Connects (blocking: name lookup, TCP, TLS handshake, CONNECT sent) and starts the loop
+    /// thread, which reads the broker's answer and from then on reconnects by itself.
+    /// - Returns: false when `close` came first (nothing is started then).
+    func connectAndStart(host: String, port: UInt16, keepalive: Int) throws(MosquittoError) -> Bool {
+        let go = life.withLock { life in
+            guard life == .idle else { return false }
+            life = .connecting
+            return true
+        }
+        guard go else { return false }
+        // Not under `life`: a connection may take long, and `close` must not wait for it.
+        let code = mosquitto_connect(handle, host, Int32(port), Int32(keepalive))
+        return try life.withLock { life throws(MosquittoError) -> Bool in
+            guard life == .connecting else {
+                // Closed while connecting.
+                if code == MOSQ_ERR_SUCCESS.rawValue { _ = mosquitto_disconnect(handle) }
+                return false
+            }
+            guard code == MOSQ_ERR_SUCCESS.rawValue else {
+                life = .idle
+                try check(code, "connect to \(host):\(port)")
+                return false
+            }
+            try check(mosquitto_loop_start(handle), "loop start")
+            life = .running
+            return true
+        }
     }
 
-    func startLoop() throws(MosquittoError) {
-        try check(mosquitto_loop_start(handle), "loop start")
+    var isClosed: Bool { life.withLock { $0 == .closed } }
+
+    /// Ends what is left of a connection whose loop thread gave up (after a TLS error,
+    /// libmosquitto 2.0.11's loop returns for good), so that `connectAndStart` can begin again.
+    /// Safe on a live loop too (it is told to disconnect, then joined).
+    /// - Returns: true when it ended a running connection (false: idle, connecting or closed).
+    func reset() -> Bool {
+        life.withLock { life in
+            guard life == .running else { return false }
+            _ = mosquitto_disconnect(handle)
+            _ = mosquitto_loop_stop(handle, false)
+            life = .idle
+            return true
+        }
     }
 
     func publish(topic: String, payload: [UInt8], qos: Int, retain: Bool) throws(MosquittoError) {
@@ -116,9 +162,14 @@ final class MosquittoClient: @unchecked Sendable {
         try check(code, "publish \(topic)")
     }
 
-    /// Ends the connection cleanly (no last will) and stops the loop thread.
-    func disconnectAndStop() {
-        _ = mosquitto_disconnect(handle)
-        _ = mosquitto_loop_stop(handle, false)
+    /// Ends the connection cleanly (no last will) and stops the loop thread; a connection still
+    /// being made is ended by its maker.
+    func close() {
+        life.withLock { life in
+            defer { life = .closed }
+            guard life == .running else { return }
+            _ = mosquitto_disconnect(handle)
+            _ = mosquitto_loop_stop(handle, false)
+        }
     }
 }

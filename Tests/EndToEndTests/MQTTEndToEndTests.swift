@@ -232,6 +232,32 @@ import Testing
         #expect(watcher.messages.isEmpty, "\(watcher.output)")
         #expect(!refused.bridge.stderr.contains("MQTT: connected"))
         #expect(refused.bridge.process.isRunning)
+        let reports = refused.bridge.stderr.split(separator: "\n").filter { $0.contains("certificate verify failed") }
+        #expect(reports.count == 1, "reported once: \(refused.bridge.stderr)")
+
+        // The broker gets a certificate the CA signed, on the same port: tembridge, which kept
+        // retrying, connects without a restart.
+        watcher.stop()
+        foreign.stop()
+        let fixed = try MosquittoBroker(config: tls(good), port: foreign.port)
+        let fixedWatcher = try Subscriber(port: fixed.port, options: ["--cafile", good.ca])
+        try fixedWatcher.wait(for: "tembridge/boiler/state", timeout: 25)
+    }
+
+    /// No broker yet when tembridge starts: it serves Modbus at once, and connects when the
+    /// broker appears.
+    @Test func brokerAbsentAtStart() throws {
+        let port = try freeLoopbackPort()
+        let absent = try MosquittoBroker(port: port)
+        absent.stop()
+        let rig = try MQTTRig(broker: absent)
+        defer { rig.stop() }
+        #expect(rig.dataRegisters() != nil)
+        try rig.bridge.wait(for: "MQTT broker mqtt://127.0.0.1:\(port): Connection refused")
+        try absent.start()
+        let subscriber = try Subscriber(port: port)
+        try subscriber.wait(for: "tembridge/boiler/state", timeout: 20)
+        try rig.bridge.wait(for: "MQTT: connected")
     }
 
     /// username and password_file accepted; a wrong password is reported once, clearly, while
