@@ -22,6 +22,8 @@ public final class MQTTPublisher: Sendable {
     /// One connection to one broker, as configured.
     struct Session: Sendable {
         var config: MQTTConfig
+        /// The password read from `password_file` when connecting (a reload compares it).
+        var password: String?
         var clientID: String
         var topics: MQTTTopics
         var client: MosquittoClient
@@ -83,10 +85,13 @@ public final class MQTTPublisher: Sendable {
         }
     }
 
-    /// A reloaded map: a changed connection (broker, client id, credentials, CA) reconnects;
+    /// A reloaded map: a changed connection (broker, client id, credentials, CA, topic, QoS, or
+    /// the password in `password_file`) reconnects;
     /// meters and values gone have their discovery configs cleared (empty retained messages).
     /// With no `mqtt` section any more, the publisher disconnects.
     public func reload(config: MQTTConfig?, meters: [MeterConfig]) throws(MQTTSetupError) {
+        // A password changed in the same file counts as a changed connection.
+        let password = try config?.passwordFile.map { path throws(MQTTSetupError) in try Self.password(path) }
         let old = state.withLock { state -> Session? in
             let names = Set(meters.map(\.name))
             state.meters = meters
@@ -102,7 +107,7 @@ public final class MQTTPublisher: Sendable {
                 send(&state, OutgoingMessage(topic: topic, payload: [], retain: true, kind: .discovery))
             }
             state.discovered.formIntersection(wanted)
-            guard let config, Self.sameConnection(config, session.config) else {
+            guard let config, Self.sameConnection(config, session.config), password == session.password else {
                 state.session = nil
                 state.connected = false
                 state.discovered = []
@@ -159,7 +164,9 @@ public final class MQTTPublisher: Sendable {
                 retain: true)
             try client.setReconnectDelay(minimum: Self.reconnectDelay.minimum, maximum: Self.reconnectDelay.maximum)
             state.withLock {
-                $0.session = Session(config: config, clientID: clientID, topics: topics, client: client, generation: generation)
+                $0.session = Session(
+                    config: config, password: password, clientID: clientID, topics: topics, client: client,
+                    generation: generation)
                 $0.connected = false
                 $0.reported = []
                 $0.wasConnected = false

@@ -42,6 +42,7 @@ final class MQTTLink: Sendable {
             }
         } catch {
             log(.error, "reload: \(error); not publishing to MQTT")
+            current?.stop()
             publisher.withLock { $0 = nil }
         }
     }
