@@ -290,7 +290,8 @@ import Testing
     }
 }
 
-/// A frozen simulator (TCP) and `tembridge serve` polling it every 200 ms and publishing to
+/// A frozen simulator (TCP) and `tembridge serve` polling it every 200 ms (stale after 1.5 s:
+/// a loaded machine may lose a poll without the meter flapping) and publishing to
 /// `broker`.
 private final class MQTTRig {
     let simulator: Background
@@ -333,7 +334,7 @@ private final class MQTTRig {
 
     static func yaml(simulatorPort: Int, meters: [String: Int], settings: String, homeAssistant: Bool) -> String {
         let meterLines = meters.sorted { $0.value < $1.value }.map { name, address in
-            "  - { name: \(name), line: l, address: \(address), unit_id: \(address), poll_interval: 200ms, stale_after: 600ms, registers: set }"
+            "  - { name: \(name), line: l, address: \(address), unit_id: \(address), poll_interval: 200ms, stale_after: 1500ms, registers: set }"
         }
         return """
             server:
