@@ -53,6 +53,23 @@ import Testing
         #expect(subscriber.payloads("tembridge/bridge/availability") == ["online"])
     }
 
+    /// `interval: 1s` with a poll every 200 ms: at most one state message a second.
+    @Test func intervalLimitsStateMessages() throws {
+        let broker = try MosquittoBroker()
+        let subscriber = try Subscriber(port: broker.port, topics: ["tembridge/boiler/state"])
+        let rig = try MQTTRig(broker: broker, interval: "1s")
+        defer { rig.stop() }
+        try subscriber.wait(for: "tembridge/boiler/state")
+        let polls = try rig.client.read(unit: 1, address: 1, count: 1).get()[0]
+        usleep(3_500_000)
+        let pollsAfter = try rig.client.read(unit: 1, address: 1, count: 1).get()[0]
+        let states = subscriber.payloads("tembridge/boiler/state")
+        #expect(pollsAfter - polls >= 10, "only \(pollsAfter - polls) polls in 3.5 s")
+        #expect((3...5).contains(states.count), "\(states.count) state messages in about 3.5 s")
+        let times = states.compactMap { ISO8601DateFormatter().date(from: String($0.dropFirst(9).prefix(20))) }
+        #expect(times.count == states.count)
+    }
+
     /// kill -9: the broker publishes the bridge's last will.
     @Test func lastWillWhenKilled() throws {
         let broker = try MosquittoBroker()
@@ -305,7 +322,7 @@ private final class MQTTRig {
     init(
         broker: MosquittoBroker, meters: [String: Int] = ["boiler": 1], homeAssistant: Bool = false,
         retain: Bool = false, scheme: String = "mqtt", caFile: String? = nil, username: String? = nil,
-        passwordFile: String? = nil
+        passwordFile: String? = nil, interval: String? = nil
     ) throws {
         self.broker = broker
         let addresses = meters.values.sorted().map(String.init).joined(separator: ",")
@@ -317,6 +334,7 @@ private final class MQTTRig {
         if let caFile { settings += "  ca_file: \(caFile)\n" }
         if let username { settings += "  username: \(username)\n" }
         if let passwordFile { settings += "  password_file: \(passwordFile)\n" }
+        if let interval { settings += "  interval: \(interval)\n" }
         self.settings = "  broker: \(scheme)://127.0.0.1:\(broker.port)\n" + settings
         mapPath = try temporaryFile(
             Self.yaml(simulatorPort: simulatorPort, meters: meters, settings: self.settings, homeAssistant: homeAssistant))
