@@ -70,6 +70,29 @@ import Testing
         #expect(times.count == states.count)
     }
 
+    /// `check` names the broker of a good section, and `serve` refuses to start (one line,
+    /// exit 1) with a password file that is empty.
+    @Test func checkAndAnEmptyPasswordFile() throws {
+        let example = repositoryRoot.appendingPathComponent("mapping/examples/home-assistant-mqtt.yaml").path
+        let checked = try tembridge(["check", "--mapping", example])
+        #expect(checked.status == 0)
+        #expect(checked.stdout.contains("MQTT to mqtt://127.0.0.1:1883"), "\(checked.stdout)")
+
+        let empty = try temporaryFile("", name: "empty.secret")
+        let map = try temporaryFile(
+            """
+            server: { listen: "127.0.0.1:0" }
+            lines: [{ name: sim, endpoint: "sim://" }]
+            meters: [{ name: m, address: 1, registers: [{ address: 0, value: temperature.1 }] }]
+            mqtt: { broker: "mqtt://127.0.0.1:1", username: u, password_file: "\(empty)" }
+
+            """)
+        let served = try tembridge(["serve", "--mapping", map], timeout: 10)
+        #expect(served.status == 1)
+        let lines = served.stderr.split(separator: "\n")
+        #expect(lines.count == 1 && lines[0].contains("MQTT password_file \(empty) is empty"), "\(served.stderr)")
+    }
+
     /// kill -9: the broker publishes the bridge's last will.
     @Test func lastWillWhenKilled() throws {
         let broker = try MosquittoBroker()
