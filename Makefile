@@ -31,7 +31,8 @@ demo: build
 	$(BIN) demo
 
 # The binary to deploy: optimised, with the Swift runtime and Foundation linked in, so the target
-# machine needs only libmodbus5 and libmosquitto1 (and libc/libstdc++); ~6 MB less resident memory than dynamic.
+# machine needs only libmodbus5 and libmosquitto1 (and libc/libstdc++); ~6 MB less resident
+# memory than dynamic.
 release: deps
 	$(SWIFT) build -c release --static-swift-stdlib
 	@echo "self-contained binary: .build/release/tembridge (the target machine needs libmodbus5 and libmosquitto1)"
