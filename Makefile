@@ -1,12 +1,13 @@
 # tembridge — two commands for a new user on a fresh Debian machine:
 #   make demo   build and run the bridge over the embedded simulator on 127.0.0.1:1502
 #   make test   build and run every test (unit, end-to-end with real Modbus clients)
-# Missing system packages (libmodbus-dev, mbpoll, pkg-config) are installed with apt-get.
+# Missing system packages (libmodbus-dev, mbpoll, pkg-config, libmosquitto-dev, mosquitto,
+# mosquitto-clients, openssl) are installed with apt-get.
 
 SWIFT      ?= swift
 CONFIG     ?= debug
 BIN         = .build/$(CONFIG)/tembridge
-APT_PKGS    = libmodbus-dev mbpoll pkg-config
+APT_PKGS    = libmodbus-dev mbpoll pkg-config libmosquitto-dev mosquitto mosquitto-clients openssl
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all deps build release demo test bench fuzz fuzz-smoke soak clean
@@ -30,10 +31,11 @@ demo: build
 	$(BIN) demo
 
 # The binary to deploy: optimised, with the Swift runtime and Foundation linked in, so the target
-# machine needs only libmodbus5 (and libc/libstdc++); ~6 MB less resident memory than dynamic.
+# machine needs only libmodbus5 and libmosquitto1 (and libc/libstdc++); ~6 MB less resident
+# memory than dynamic.
 release: deps
 	$(SWIFT) build -c release --static-swift-stdlib
-	@echo "self-contained binary: .build/release/tembridge (the target machine needs libmodbus5)"
+	@echo "self-contained binary: .build/release/tembridge (the target machine needs libmodbus5 and libmosquitto1)"
 
 # Unit and end-to-end tests, then the format check, a 10 s fuzz pass per target and a 60 s soak.
 test: deps

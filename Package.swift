@@ -23,6 +23,12 @@ let package = Package(
             pkgConfig: "libmodbus",
             providers: [.apt(["libmodbus-dev"])]
         ),
+        // libmosquitto, from Debian's libmosquitto-dev. Only MQTT imports it.
+        .systemLibrary(
+            name: "CMosquitto",
+            pkgConfig: "libmosquitto",
+            providers: [.apt(["libmosquitto-dev"])]
+        ),
         // The meter protocol: frames, checksum, T2K map, decoding, read planning. Pure.
         .target(name: "TEMProtocol"),
         // The mapping's value types, endpoints, listen addresses, networks, durations. No I/O.
@@ -59,11 +65,16 @@ let package = Package(
         // The log line (`TIMESTAMP LEVEL message` on stderr) as a swift-log handler; only the
         // executable installs it.
         .target(name: "LogFormat", dependencies: [.product(name: "Logging", package: "swift-log")]),
+        // Publishing meter values over MQTT: the only code that touches libmosquitto.
+        .target(
+            name: "MQTT",
+            dependencies: ["CMosquitto", "Config", "TEMProtocol"]
+        ),
         .executableTarget(
             name: "tembridge",
             dependencies: [
                 "TEMProtocol", "Config", "Platform", "TEMLink", "TEMSimulator", "Mapping", "ModbusServer", "Bridge",
-                "MeterDump", "LogFormat",
+                "MeterDump", "LogFormat", "MQTT",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -85,6 +96,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "LogFormatTests", dependencies: ["LogFormat", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "MQTTTests", dependencies: ["MQTT", "Mapping", "Config", "TEMProtocol"]),
         .testTarget(name: "EndToEndTests", dependencies: ["CModbus"]),
     ]
 )

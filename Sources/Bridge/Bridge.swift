@@ -15,6 +15,7 @@ public final class Bridge: Sendable {
     private let logger: Logger
     private let openLink: @Sendable (Endpoint) throws(LinkError) -> any Link
     private let startedAt = MonotonicClock.now()
+    private let events: MeterEvents?
 
     struct Running: Sendable {
         var mapping: Mapping
@@ -27,11 +28,14 @@ public final class Bridge: Sendable {
     private let tickerStop = StopSignal()
 
     /// Binds the server's port (so errors come before anything starts) without polling yet.
+    /// - Parameter events: told of each good poll and each change of freshness, if given.
     public init(
         mapping: Mapping, logger: Logger = Logger(label: "tembridge.bridge"),
-        openLink: @escaping @Sendable (Endpoint) throws(LinkError) -> any Link
+        openLink: @escaping @Sendable (Endpoint) throws(LinkError) -> any Link,
+        events: MeterEvents? = nil
     ) throws(ModbusServerError) {
         self.logger = logger
+        self.events = events
         self.openLink = openLink
         let refusals = RefusalLog(logger: logger)
         server = try ModbusTCPServer(configuration: mapping.server, store: store, onRefused: { refusals.report($0) })
@@ -123,7 +127,13 @@ public final class Bridge: Sendable {
     private func render(_ meter: MeterRuntime) {
         running.withLock { running in
             guard running.meters.contains(where: { $0 === meter }) else { return }
-            for image in meter.changedImages(now: MonotonicClock.now(), since: startedAt) ?? [] { store.publish(image) }
+            let now = MonotonicClock.now()
+            for image in meter.changedImages(now: now, since: startedAt) ?? [] { store.publish(image) }
+            // Told under the lock, so a reading and a freshness change arrive in the order they happened.
+            guard let events else { return }
+            let news = meter.unannounced(now: now)
+            if let reading = news.reading { events.polled(reading) }
+            if let online = news.online { events.availability(meter.config.name, online) }
         }
     }
 

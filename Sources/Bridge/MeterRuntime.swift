@@ -16,6 +16,8 @@ public final class MeterRuntime: Sendable {
         var health: MeterHealth
         /// What was last rendered, so that an unchanged rendering is not published again.
         var rendered: (registers: [UInt16], validUntil: UInt64?)?
+        /// What `MeterEvents` was last told: the snapshot's time and the freshness.
+        var announced: (snapshotTime: UInt64?, online: Bool?) = (nil, nil)
     }
 
     private let state: Mutex<State>
@@ -58,6 +60,24 @@ public final class MeterRuntime: Sendable {
 
     func tick(at now: UInt64) -> MeterHealth.Action? {
         state.withLock { $0.health.tick(at: now) }
+    }
+
+    /// What happened since the last call: the reading of a new good poll, and the freshness at
+    /// `now` when it changed (the first call always gives it).
+    func unannounced(now: UInt64) -> (reading: MeterReading?, online: Bool?) {
+        state.withLock { state in
+            var result: (reading: MeterReading?, online: Bool?) = (nil, nil)
+            if let snapshot = state.snapshot, snapshot.time != state.announced.snapshotTime {
+                state.announced.snapshotTime = snapshot.time
+                result.reading = MeterReading(config: config, snapshot: snapshot)
+            }
+            let online = state.health.isFresh(at: now)
+            if online != state.announced.online {
+                state.announced.online = online
+                result.online = online
+            }
+            return result
+        }
     }
 
     /// The unit images of this meter at `now`: one snapshot, one health, rendered together.

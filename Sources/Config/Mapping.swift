@@ -7,11 +7,14 @@ public struct Mapping: Sendable, Equatable {
     public var server: ServerConfiguration
     public var lines: [LineConfig]
     public var meters: [MeterConfig]
+    /// Where meter values are published over MQTT; nil when the file has no `mqtt` section.
+    public var mqtt: MQTTConfig?
 
-    public init(server: ServerConfiguration, lines: [LineConfig], meters: [MeterConfig]) {
+    public init(server: ServerConfiguration, lines: [LineConfig], meters: [MeterConfig], mqtt: MQTTConfig? = nil) {
         self.server = server
         self.lines = lines
         self.meters = meters
+        self.mqtt = mqtt
     }
 
     /// The line called `name`.

@@ -6,7 +6,7 @@ import Yams
 /// not, then runs the checks that span sections (`MappingChecks.swift`). Partly invalid parts
 /// are kept as far as they were read, so one mistake does not hide another.
 struct MappingReader {
-    static let topKeys = ["server", "lines", "meters", "register_sets"]
+    static let topKeys = ["server", "lines", "meters", "register_sets", "mqtt"]
     static let serverKeys = ["listen", "max_connections", "idle_timeout", "input_registers", "allow"]
     static let lineKeys = ["name", "endpoint", "timeout", "retries"]
     static let meterKeys = [
@@ -58,9 +58,16 @@ struct MappingReader {
         if let node = read.required("lines", in: top) { lines = readLines(node) }
         var meters: [ReadMeter] = []
         if let node = read.required("meters", in: top) { meters = readMeters(node, lines: lines) }
+        var mqtt: MQTTConfig?
+        if let node = top["mqtt"] {
+            mqtt = readMQTT(node)
+            checkTopicNames(meters)
+        }
         check(lines: lines, meters: meters)
         guard read.problems.isEmpty else { return nil }
-        return build(server: server, lines: lines ?? [], meters: meters)
+        var mapping = build(server: server, lines: lines ?? [], meters: meters)
+        mapping?.mqtt = mqtt
+        return mapping
     }
 
     // MARK: server

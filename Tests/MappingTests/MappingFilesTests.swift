@@ -34,7 +34,9 @@ func loadFromRepository(_ relativePath: String) throws -> Mapping {
         #expect(missing.allSatisfy { $0.hasPrefix("archive.") && $0.contains(".time.") }, "\(missing)")
     }
 
-    @Test(arguments: ["two-meters-one-converter", "plc-cdab-floats", "scaled-int16-old-plc", "local-rs485"])
+    @Test(arguments: [
+        "two-meters-one-converter", "plc-cdab-floats", "scaled-int16-old-plc", "local-rs485", "home-assistant-mqtt",
+    ])
     func exampleParses(name: String) throws {
         let mapping = try loadFromRepository("mapping/examples/\(name).yaml")
         #expect(!mapping.meters.isEmpty)
@@ -46,8 +48,16 @@ func loadFromRepository(_ relativePath: String) throws -> Mapping {
         #expect(
             Set(files) == [
                 "two-meters-one-converter.yaml", "plc-cdab-floats.yaml",
-                "scaled-int16-old-plc.yaml", "local-rs485.yaml",
+                "scaled-int16-old-plc.yaml", "local-rs485.yaml", "home-assistant-mqtt.yaml",
             ])
+    }
+
+    @Test func homeAssistantOverMQTT() throws {
+        let mapping = try loadFromRepository("mapping/examples/home-assistant-mqtt.yaml")
+        let mqtt = try #require(mapping.mqtt)
+        #expect(mqtt.broker == MQTTBroker(host: "127.0.0.1", port: 1883, tls: false))
+        #expect(mqtt.homeAssistant && mqtt.retain && mqtt.interval == .seconds(60))
+        #expect(mapping.meters[0].registers.contains { $0.sourceName == "serial_number" })
     }
 
     @Test func twoMetersOnOneConverter() throws {

@@ -13,7 +13,9 @@ struct Check: ParsableCommand {
         do {
             let m = try MappingParser.load(path: mapping)
             let registers = m.meters.reduce(0) { $0 + $1.registers.count * $1.unitIDs.count }
-            print("\(mapping): ok (\(m.lines.count) line(s), \(m.meters.count) meter(s), \(registers) register entries)")
+            let mqtt = m.mqtt.map { ", MQTT to \($0.broker)" } ?? ""
+            print(
+                "\(mapping): ok (\(m.lines.count) line(s), \(m.meters.count) meter(s), \(registers) register entries\(mqtt))")
         } catch {
             for problem in error.problems { print(problem.description) }
             throw ExitCode.failure

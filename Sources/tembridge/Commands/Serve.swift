@@ -46,7 +46,8 @@ enum BridgeRunner {
         pthread_sigmask(SIG_BLOCK, &signals, nil)
         signal(SIGPIPE, SIG_IGN)
 
-        let bridge = try Bridge(mapping: mapping, openLink: openAnyLink)
+        let mqtt = try MQTTLink(mapping: mapping)
+        let bridge = try Bridge(mapping: mapping, openLink: openAnyLink, events: mqtt.events)
         let logger = Logger(label: "tembridge.serve")
         bridge.start()
         let host = mapping.server.host
@@ -69,13 +70,17 @@ enum BridgeRunner {
                     continue
                 }
                 do {
-                    bridge.reload(try reload())
+                    let mapping = try reload()
+                    // The publisher first: it then takes the reloaded meters' first events.
+                    mqtt.reload(mapping)
+                    bridge.reload(mapping)
                 } catch {
                     logger.error("reload rejected, the previous map keeps serving")
                 }
             default:
                 logger.info("stopping")
                 bridge.stop()
+                mqtt.stop()
                 return
             }
         }

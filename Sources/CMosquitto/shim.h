@@ -1,0 +1,2 @@
+// libmosquitto, from Debian's libmosquitto-dev. Only the MQTT module imports it.
+#include <mosquitto.h>
