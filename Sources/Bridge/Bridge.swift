@@ -1,3 +1,10 @@
+// Bridge: between meters and Modbus — one poller per line (Poller.swift, with its schedule,
+// archive follow and configuration refresh as values), immutable snapshots, meter health,
+// register images rendered from a snapshot and a map (RegisterImageBuilder.swift,
+// RegisterEncoder.swift), reload, and the meter events an observer (MQTT) may follow.
+//
+// It must not import the simulator (links are handed in by the executable), the mapping parser,
+// libmodbus (the Modbus server module owns it) or MQTT.
 import Config
 import Glibc
 import Logging

@@ -1,5 +1,3 @@
-import Config
-
 // The MQTT module publishes what the bridge polls to an MQTT broker: state messages, meter and
 // bridge availability, and Home Assistant discovery configs. It is the only code that touches
 // libmosquitto (`CMosquitto`, in MosquittoClient.swift). The pure pieces (payloads, discovery
