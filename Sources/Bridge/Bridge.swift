@@ -10,6 +10,8 @@ import Threads
 /// meter's snapshot and health into register images. `reload` swaps a new mapping in.
 public final class Bridge: Sendable {
     private let server: ModbusTCPServer
+    /// The `server.rtu` serial ports, from the same store.
+    private let rtu: ModbusRTUServer
     let store = RegisterStore()
     private let log: Log
     private let openLink: @Sendable (Endpoint) throws(LinkError) -> any Link
@@ -35,6 +37,13 @@ public final class Bridge: Sendable {
         let refusals = RefusalLog(log: log)
         server = try ModbusTCPServer(configuration: mapping.server, store: store, onRefused: { refusals.report($0) })
         running = Mutex(Running(mapping: mapping, pollers: [], meters: []))
+        rtu = ModbusRTUServer(store: store) { event in
+            switch event {
+            case let .opened(port): log(.info, "serving Modbus RTU on \(port)")
+            case let .cannotOpen(port, why): log(.error, "cannot open Modbus RTU port \(port): \(why); retrying")
+            case let .lost(port, why): log(.warning, "Modbus RTU port \(port) failed: \(why); reopening")
+            }
+        }
     }
 
     /// The bound Modbus port.
@@ -51,6 +60,7 @@ public final class Bridge: Sendable {
                 PosixThread.essential("renderer") { [weak self] in self?.tickLoop() },
             ]
         }
+        rtu.apply(running.withLock { $0.mapping.server })
     }
 
     /// Swaps in a new mapping: meters that stay (same line endpoint and address) keep their
@@ -71,6 +81,7 @@ public final class Bridge: Sendable {
         }
         server.update(mapping.server)
         install(meters: fresh, mapping: mapping)
+        rtu.apply(mapping.server)
         log(.info, "mapping reloaded: \(mapping.meters.count) meter(s) on \(mapping.lines.count) line(s)")
         let (was, now) = (old.mapping.server, mapping.server)
         if (was.host, was.port) != (now.host, now.port) {
@@ -85,6 +96,7 @@ public final class Bridge: Sendable {
     public func stop() {
         tickerStop.store(true, ordering: .relaxed)
         running.withLock { $0.pollers }.forEach { $0.stop() }
+        rtu.stop()
         server.stop()
         threads.withLock { t in
             defer { t = [] }; return t

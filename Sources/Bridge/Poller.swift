@@ -114,6 +114,9 @@ public final class Poller: Sendable {
         } catch {
             throw .exchange(error)
         }
+        // Once per meter, for Read Device Identification; a meter that does not answer it is
+        // asked again next poll, and its data is served all the same.
+        if meter.needsModel, let model = try? client.identify(address: address) { meter.identified(model) }
         return Snapshot(image: image, archive: cache.compactMapValues(\.record), time: MonotonicClock.now())
     }
 

@@ -71,11 +71,13 @@ public struct MeterConfig: Sendable, Equatable {
     public var staleAfter: Duration
     /// The register entries, resolved from a register set or the meter's inline list, in file order.
     public var registers: [RegisterEntry]
+    /// What meter-derived registers answer once the data is stale (`on_stale`).
+    public var onStale: StalePolicy
 
     public init(
         name: String, line: String, address: UInt8, unitIDs: [UInt8],
         pollInterval: Duration = defaultPollInterval, staleAfter: Duration? = nil,
-        registers: [RegisterEntry]
+        registers: [RegisterEntry], onStale: StalePolicy = .exception
     ) {
         self.name = name
         self.line = line
@@ -84,6 +86,7 @@ public struct MeterConfig: Sendable, Equatable {
         self.pollInterval = pollInterval
         self.staleAfter = staleAfter ?? Self.defaultStaleAfter(pollInterval: pollInterval)
         self.registers = registers
+        self.onStale = onStale
     }
 }
 

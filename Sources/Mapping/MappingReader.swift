@@ -8,9 +8,9 @@ import Yams
 /// are kept as far as they were read, so one mistake does not hide another.
 struct MappingReader {
     static let topKeys = ["server", "lines", "meters", "register_sets"]
-    static let serverKeys = ["listen", "max_connections", "idle_timeout", "input_registers", "allow"]
+    static let serverKeys = ["listen", "max_connections", "idle_timeout", "input_registers", "allow", "rtu"]
     static let lineKeys = ["name", "endpoint", "timeout", "retries"]
-    static let meterKeys = ["name", "line", "address", "unit_id", "poll_interval", "stale_after", "registers"]
+    static let meterKeys = ["name", "line", "address", "unit_id", "poll_interval", "stale_after", "on_stale", "registers"]
     static let entryKeys = ["address", "value", "raw", "type", "order", "scale", "description"]
     static let rawKeys = ["t2k", "type"]
     static let valueNames = ValueCatalog.all.map(\.name)
@@ -28,6 +28,9 @@ struct MappingReader {
     var setsReadable = true
     /// "Did you mean" is a scan of the whole catalog: done once per unknown name.
     private var valueHints: [String: String] = [:]
+    /// `server.rtu` ports and unit ids as read, for the checks (see MappingReader+RTU.swift).
+    var rtuPorts: [(path: String, position: Position)] = []
+    var rtuUnitIDs: [(id: UInt8, position: Position)] = []
 
     init(file: String) {
         read = NodeReader(file: file)
@@ -105,6 +108,7 @@ struct MappingReader {
             }
             server.allow = networks
         }
+        if let node = fields["rtu"] { server.rtu = readRTU(node) }
         return server
     }
 
@@ -190,6 +194,7 @@ struct MappingReader {
             meter.staleAfterNode = node
             meter.staleAfter = read.duration(node, what: "stale_after")
         }
+        if let node = fields["on_stale"] { meter.onStale = readStalePolicy(node) ?? .exception }
         if let node = read.required("registers", in: fields) {
             meter.list = readRegisterReference(node)
         }
@@ -396,7 +401,7 @@ struct MappingReader {
                 MeterConfig(
                     name: name, line: line, address: address, unitIDs: meter.unitIDs.map(\.id),
                     pollInterval: pollInterval, staleAfter: meter.staleAfter,
-                    registers: lists[list].entries.compactMap(\.entry)))
+                    registers: lists[list].entries.compactMap(\.entry), onStale: meter.onStale))
         }
         return built
     }
@@ -436,6 +441,7 @@ struct ReadMeter {
     /// Nil when not given (the default follows `pollInterval`) or invalid.
     var staleAfter: Duration?
     var staleAfterNode: Node?
+    var onStale = StalePolicy.exception
     /// Index into `MappingReader.lists`.
     var list: Int?
 }
