@@ -18,6 +18,10 @@ import Glibc
 ///   cannot frame (it takes the unknown function's first 4 bytes as the whole frame): it writes
 ///   the request's first 5 bytes into the pipe with the CRC libmodbus computes for them, to be
 ///   compared with the CRC received.
+///
+/// After a request for a foreign unit, libmodbus skips the next frame as that unit's answer; if
+/// none came within `foreignAnswerWindow` (no such slave on the bus), the worker is replaced
+/// so the master's next request is not skipped.
 final class RTULine {
     let configuration: RTUPortConfiguration
     let fd: Int32
@@ -29,6 +33,12 @@ final class RTULine {
     private let pipeRead: Int32
     private let pipeWrite: Int32
     private var buffer = [UInt8](repeating: 0, count: Int(MODBUS_RTU_MAX_ADU_LENGTH))
+    /// When the last request for a foreign unit came (monotonic ns): libmodbus then takes the
+    /// next frame for that unit's answer and skips it.
+    private var foreignRequestAt: UInt64?
+    /// How long another slave has to answer: libmodbus's default response timeout, 0.5 s. A
+    /// frame coming later is the master's next request (its slave was silent), not an answer.
+    static let foreignAnswerWindow: UInt64 = 500_000_000
 
     /// libmodbus's own error numbers (modbus.h: the exceptions from MODBUS_ENOBASE + 1, then
     /// EMBBADCRC = EMBXGTAR + 1 … EMBBADSLAVE = EMBXGTAR + 6): the C macros do not import.
@@ -120,6 +130,11 @@ final class RTULine {
 
     /// Reads the next frame (call when the port is readable).
     func receive() -> Received {
+        if let at = foreignRequestAt {
+            foreignRequestAt = nil
+            // No answer came in time: a fresh worker does not skip the master's next request.
+            if MonotonicClock.now() &- at > Self.foreignAnswerWindow { switchWorker(to: workerSlave) }
+        }
         let rc = modbus_receive(worker, &buffer)
         let code = errno
         if rc > 0 {
@@ -129,7 +144,10 @@ final class RTULine {
         if rc == 0 {
             // For another unit: libmodbus checked nothing and now expects that unit's answer.
             let unit = buffer[0]
-            guard (1...247).contains(unit), configuration.serves(unit) else { return .ignored }
+            guard (1...247).contains(unit), configuration.serves(unit) else {
+                foreignRequestAt = MonotonicClock.now()
+                return .ignored
+            }
             switchWorker(to: unit)
             if buffer[1] == DeviceIdentification.function { return identificationRequest() }
             return verify(unit: unit)
