@@ -57,7 +57,8 @@ struct Connection {
     }
 
     /// Answers Read Device Identification (libmodbus 3.1.6 does not): the response with the
-    /// request's MBAP header (transaction id, protocol id, unit id), or an exception.
+    /// request's transaction id and unit id and protocol id 0 (as libmodbus answers), or an
+    /// exception.
     private func identify(_ frame: UnsafeBufferPointer<UInt8>, identity: DeviceIdentity?, context: ModbusContext)
         throws(ModbusServerError)
     {
@@ -66,7 +67,7 @@ struct Connection {
             try context.reply(to: frame, exception: exception)
         case .response(let pdu):
             let length = pdu.count + 1
-            let adu = [frame[0], frame[1], frame[2], frame[3], UInt8(length >> 8), UInt8(length & 0xFF), frame[6]] + pdu
+            let adu = [frame[0], frame[1], 0, 0, UInt8(length >> 8), UInt8(length & 0xFF), frame[6]] + pdu
             var sent = 0
             while sent < adu.count {
                 let n = adu.withUnsafeBytes { send(socket, $0.baseAddress! + sent, adu.count - sent, Int32(MSG_NOSIGNAL)) }

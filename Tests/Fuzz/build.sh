@@ -6,7 +6,7 @@
 # (libFuzzer coverage + AddressSanitizer, which includes LeakSanitizer), so the fuzzer sees the
 # coverage of the project's code and of Yams/libyaml, not only of the harness.
 #
-#   Tests/Fuzz/build.sh [TARGET...]     TARGET: reply mapping modbus (default: all three)
+#   Tests/Fuzz/build.sh [TARGET...]     TARGET: reply mapping modbus rtu (default: all four)
 #
 # Output: $FUZZ_BUILD (default .build-fuzz)/bin/fuzz-TARGET.
 set -euo pipefail
@@ -83,7 +83,7 @@ harness() {
 }
 
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(reply mapping modbus)
+[ ${#targets[@]} -gt 0 ] || targets=(reply mapping modbus rtu)
 
 for target in "${targets[@]}"; do
     case $target in
@@ -96,6 +96,11 @@ for target in "${targets[@]}"; do
         DEPS="$OUT/lib/libThreads.a" swift_module ModbusServer "${MODBUS_FLAGS[@]}" -- Sources/ModbusServer/*.swift
         harness modbus ModbusRequestFuzz.swift ModbusServer Threads modbus -- "${MODBUS_FLAGS[@]}"
         ;;
+    rtu)
+        swift_module Threads -- Sources/Threads/*.swift
+        DEPS="$OUT/lib/libThreads.a" swift_module ModbusServer "${MODBUS_FLAGS[@]}" -- Sources/ModbusServer/*.swift
+        harness rtu ModbusRTUFuzz.swift ModbusServer Threads modbus util -- "${MODBUS_FLAGS[@]}"
+        ;;
     mapping)
         build_yams
         swift_module TEMProtocol -- Sources/TEMProtocol/*.swift
@@ -107,6 +112,6 @@ for target in "${targets[@]}"; do
         harness mapping MappingParserFuzz.swift Mapping Yams CYaml ModbusServer Threads TEMLink TEMProtocol modbus \
             -- "${MODBUS_FLAGS[@]}" -I "$YAMS_INCLUDE" -Xcc -DYAML_DECLARE_STATIC
         ;;
-    *) echo "unknown fuzz target '$target' (reply, mapping, modbus)" >&2; exit 2 ;;
+    *) echo "unknown fuzz target '$target' (reply, mapping, modbus, rtu)" >&2; exit 2 ;;
     esac
 done
