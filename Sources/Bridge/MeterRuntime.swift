@@ -18,6 +18,8 @@ public final class MeterRuntime: Sendable {
         var health: MeterHealth
         /// The meter's identify reply (ASCII), once it has answered one.
         var model: String?
+        /// Monotonic time before which a failed identify is not retried.
+        var identifyAfter: UInt64 = 0
         /// What was last rendered, so that an unchanged rendering is not published again.
         var rendered: (registers: [UInt16], validUntil: UInt64?, identity: DeviceIdentity?)?
     }
@@ -63,8 +65,14 @@ public final class MeterRuntime: Sendable {
         }
     }
 
-    /// Whether the meter still has to answer an identify command.
-    var needsModel: Bool { state.withLock { $0.model == nil } }
+    /// Whether to ask the meter's identify reply now: not yet known, and no failed attempt in
+    /// the last 10 minutes (a meter that does not answer it costs its line one timeout per try).
+    func needsModel(at now: UInt64) -> Bool { state.withLock { $0.model == nil && now >= $0.identifyAfter } }
+
+    /// An identify command failed at `now`: try again in 10 minutes.
+    func identifyFailed(at now: UInt64) {
+        state.withLock { $0.identifyAfter = now &+ 600_000_000_000 }
+    }
 
     /// Keeps the meter's identify reply, as ASCII (Cyrillic look-alikes as their Latin twins).
     func identified(_ reply: String) {

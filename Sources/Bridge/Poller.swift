@@ -115,8 +115,14 @@ public final class Poller: Sendable {
             throw .exchange(error)
         }
         // Once per meter, for Read Device Identification; a meter that does not answer it is
-        // asked again next poll, and its data is served all the same.
-        if meter.needsModel, let model = try? client.identify(address: address) { meter.identified(model) }
+        // asked again 10 minutes later, and its data is served all the same.
+        if meter.needsModel(at: MonotonicClock.now()) {
+            if let model = try? client.identify(address: address) {
+                meter.identified(model)
+            } else {
+                meter.identifyFailed(at: MonotonicClock.now())
+            }
+        }
         return Snapshot(image: image, archive: cache.compactMapValues(\.record), time: MonotonicClock.now())
     }
 
