@@ -224,6 +224,65 @@ import Testing
         #expect(try RTUClient(path: rig.pty.b).read(unit: 2, address: 0, count: 1).get() == [1])
     }
 
+    /// pymodbus (Debian's python3-pymodbus) as the independent client: its own framing, CRC and
+    /// decoding of Read Device Identification, over TCP and RTU.
+    static let pymodbusScript = """
+        import sys, json
+        from pymodbus.client import ModbusTcpClient, ModbusSerialClient
+        from pymodbus.framer.rtu_framer import ModbusRtuFramer
+        from pymodbus.mei_message import ReadDeviceInformationRequest
+        target, unit = sys.argv[1], int(sys.argv[2])
+        if target.startswith("tcp:"):
+            client = ModbusTcpClient("127.0.0.1", port=int(target[4:]), timeout=1)
+        else:
+            client = ModbusSerialClient(port=target, framer=ModbusRtuFramer, baudrate=19200, parity="N", timeout=1)
+        client.connect()
+        out = []
+        for code, obj in [(1, 0), (2, 0), (3, 0), (3, 0x80), (4, 5), (4, 0x81), (4, 0x06), (5, 0)]:
+            r = client.execute(ReadDeviceInformationRequest(read_code=code, object_id=obj, unit=unit))
+            if r.isError():
+                out.append("%d/%d: exception %s" % (code, obj, getattr(r, "exception_code", None)))
+            else:
+                objects = ", ".join("%d=%s" % (k, v.decode()) for k, v in sorted(r.information.items()))
+                out.append("%d/%d: conformity %d more %d next %d: %s" % (code, obj, r.conformity, r.more_follows, r.next_object_id, objects))
+        client.close()
+        print("\\n".join(out))
+        """
+
+    @Test func pymodbusReadsTheIdentificationOverTCPAndRTU() throws {
+        let rig = try Rig()
+        defer { rig.stop() }
+        let tcp = try ModbusClient(port: rig.tcpPort)
+        try rig.awaitOnline(tcp)
+        let serial = String(Int(try rig.simulatorValues(address: 3)["serial_number"]!))
+        let basic = "0=tembridge, 1=TEM-106, 2=1.14"
+        let regular = "4=TEM-106 heat meter, 5=TEMC106"
+        let expected = [
+            "1/0: conformity 131 more 0 next 0: \(basic)",
+            "2/0: conformity 131 more 0 next 0: \(basic), \(regular)",
+            "3/0: conformity 131 more 0 next 0: \(basic), \(regular), 128=\(serial), 129=3",
+            "3/128: conformity 131 more 0 next 0: 128=\(serial), 129=3",
+            "4/5: conformity 131 more 0 next 0: 5=TEMC106",
+            "4/129: conformity 131 more 0 next 0: 129=3",
+            "4/6: exception 2",
+            "5/0: exception 3",
+        ]
+        for target in ["tcp:\(rig.tcpPort)", rig.pty.b] {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+            p.arguments = ["-c", Self.pymodbusScript, target, "3"]
+            let out = Pipe(), err = Pipe()
+            p.standardOutput = out
+            p.standardError = err
+            try p.run()
+            let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            let errors = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            p.waitUntilExit()
+            #expect(p.terminationStatus == 0, "\(target): \(errors)")
+            #expect(text.split(separator: "\n").map(String.init) == expected, "\(target)")
+        }
+    }
+
     @Test func onStalePoliciesThroughStaleAndRecovery() throws {
         let rig = try Rig()
         defer { rig.stop() }
