@@ -26,7 +26,7 @@ let package = Package(
         .target(name: "TEMLink", dependencies: ["TEMProtocol"]),
         // A simulated meter line: memory images that move, fault injection, sim:// link.
         .target(name: "TEMSimulator", dependencies: ["TEMProtocol", "TEMLink", "Threads"]),
-        // The Modbus TCP server: the only code that touches libmodbus.
+        // The Modbus TCP server and RTU ports: the only code that touches libmodbus.
         .target(name: "ModbusServer", dependencies: ["CModbus", "Threads"]),
         // The mapping file: model, YAML parser with line/column, validation, register table.
         .target(
