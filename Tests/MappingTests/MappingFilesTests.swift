@@ -35,7 +35,9 @@ func loadFromRepository(_ relativePath: String) throws -> Mapping {
         #expect(missing.allSatisfy { $0.hasPrefix("archive.") && $0.contains(".time.") }, "\(missing)")
     }
 
-    @Test(arguments: ["two-meters-one-converter", "plc-cdab-floats", "scaled-int16-old-plc", "local-rs485"])
+    @Test(arguments: [
+        "two-meters-one-converter", "plc-cdab-floats", "scaled-int16-old-plc", "local-rs485", "rtu-slave-for-plc",
+    ])
     func exampleParses(name: String) throws {
         let mapping = try loadFromRepository("mapping/examples/\(name).yaml")
         #expect(!mapping.meters.isEmpty)
@@ -47,8 +49,17 @@ func loadFromRepository(_ relativePath: String) throws -> Mapping {
         #expect(
             Set(files) == [
                 "two-meters-one-converter.yaml", "plc-cdab-floats.yaml",
-                "scaled-int16-old-plc.yaml", "local-rs485.yaml",
+                "scaled-int16-old-plc.yaml", "local-rs485.yaml", "rtu-slave-for-plc.yaml",
             ])
+    }
+
+    @Test func rtuSlaveForPLC() throws {
+        let mapping = try loadFromRepository("mapping/examples/rtu-slave-for-plc.yaml")
+        #expect(
+            mapping.server.rtu == [
+                RTUPortConfiguration(path: "/dev/ttyS1", baud: 19200, parity: "E", stopBits: 1, unitIDs: [11, 12], rs485: true)
+            ])
+        #expect(mapping.meters.map(\.onStale) == [.exception, .lastValue])
     }
 
     @Test func twoMetersOnOneConverter() throws {
