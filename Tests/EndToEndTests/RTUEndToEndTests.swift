@@ -225,7 +225,8 @@ import Testing
     }
 
     /// pymodbus (Debian's python3-pymodbus) as the independent client: its own framing, CRC and
-    /// decoding of Read Device Identification, over TCP and RTU.
+    /// decoding of Read Device Identification, over TCP and RTU; and its read of every type
+    /// and order, the same as libmodbus's.
     static let pymodbusScript = """
         import sys, json
         from pymodbus.client import ModbusTcpClient, ModbusSerialClient
@@ -245,6 +246,8 @@ import Testing
             else:
                 objects = ", ".join("%d=%s" % (k, v.decode()) for k, v in sorted(r.information.items()))
                 out.append("%d/%d: conformity %d more %d next %d: %s" % (code, obj, r.conformity, r.more_follows, r.next_object_id, objects))
+        registers = client.read_holding_registers(2, 46, unit=unit)
+        out.append("registers: " + ("exception" if registers.isError() else " ".join(str(r) for r in registers.registers)))
         client.close()
         print("\\n".join(out))
         """
@@ -266,6 +269,7 @@ import Testing
             "4/129: conformity 131 more 0 next 0: 129=3",
             "4/6: exception 2",
             "5/0: exception 3",
+            "registers: " + (try tcp.read(unit: 3, address: 2, count: 46).get()).map(String.init).joined(separator: " "),
         ]
         for target in ["tcp:\(rig.tcpPort)", rig.pty.b] {
             let p = Process()
