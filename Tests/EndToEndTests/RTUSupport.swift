@@ -115,8 +115,9 @@ final class RawSerial {
         return [UInt8(crc & 0xFF), UInt8(crc >> 8)]
     }
 
-    /// Sends `bytes` as they are and collects what arrives within `window` seconds.
-    func exchange(_ bytes: [UInt8], window: Double = 0.4) -> [UInt8] {
+    /// Sends `bytes` as they are and collects what arrives within `window` seconds (or until
+    /// `done` says the bytes so far are complete).
+    func exchange(_ bytes: [UInt8], window: Double = 0.4, done: ([UInt8]) -> Bool = { _ in false }) -> [UInt8] {
         tcflush(fd, TCIFLUSH)
         _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
         var received: [UInt8] = []
@@ -127,13 +128,16 @@ final class RawSerial {
             guard poll(&p, 1, 20) == 1 else { continue }
             let n = read(fd, &chunk, chunk.count)
             if n > 0 { received += chunk[0..<n] }
+            if done(received) { break }
         }
         return received
     }
 
     /// `body` + CRC, then what came back with the CRC checked and stripped (nil: silence or a bad CRC).
-    func request(_ body: [UInt8], window: Double = 0.4) -> [UInt8]? {
-        let answer = exchange(body + Self.crc(body), window: window)
+    func request(_ body: [UInt8], window: Double = 3) -> [UInt8]? {
+        let answer = exchange(body + Self.crc(body), window: window) { received in
+            received.count >= 4 && Self.crc(Array(received.dropLast(2))) == Array(received.suffix(2))
+        }
         guard answer.count >= 4, Self.crc(Array(answer.dropLast(2))) == Array(answer.suffix(2)) else { return nil }
         return Array(answer.dropLast(2))
     }
