@@ -43,6 +43,8 @@ final class RTULine {
     /// libmodbus's own error numbers (modbus.h: the exceptions from MODBUS_ENOBASE + 1, then
     /// EMBBADCRC = EMBXGTAR + 1 … EMBBADSLAVE = EMBXGTAR + 6): the C macros do not import.
     private static let badCRC = Int32(MODBUS_ENOBASE) + 12
+    /// FD_SETSIZE: libmodbus's select() takes descriptors below it only.
+    static let selectLimit: Int32 = 1024
     private static let libmodbusErrors = (Int32(MODBUS_ENOBASE) + 1)...(Int32(MODBUS_ENOBASE) + 17)
 
     /// What `receive()` got.
@@ -70,6 +72,15 @@ final class RTULine {
         }
         let fd = modbus_get_socket(opener)
         _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+        // libmodbus waits with select(), which cannot take a descriptor past FD_SETSIZE (1024):
+        // with that many open (a thousand TCP clients), the port waits for a retry.
+        guard fd < Self.selectLimit else {
+            modbus_close(opener)
+            modbus_free(opener)
+            throw ModbusServerError(
+                operation: what, code: EMFILE, reason: "descriptor \(fd) is past libmodbus's select() limit (\(Self.selectLimit))"
+            )
+        }
         if configuration.rs485, modbus_rtu_set_serial_mode(opener, Int32(MODBUS_RTU_RS485)) != 0 {
             let code = errno
             modbus_close(opener)
@@ -77,8 +88,9 @@ final class RTULine {
             throw .fromErrno("switch \(configuration.path) to RS-485 mode", code: code)
         }
         var ends: [Int32] = [-1, -1]
-        guard pipe(&ends) == 0 else {
-            let code = errno
+        guard pipe(&ends) == 0, ends.allSatisfy({ $0 < Self.selectLimit }) else {
+            let code = ends[0] < 0 ? errno : EMFILE
+            for end in ends where end >= 0 { _ = Glibc.close(end) }
             modbus_close(opener)
             modbus_free(opener)
             throw .fromErrno(what, code: code)

@@ -375,6 +375,33 @@ import Testing
     }
 }
 
+/// libmodbus's RTU backend waits with select(), which cannot take a descriptor of 1024 or more.
+@Suite struct RTUDescriptorLimitTests {
+    @Test func aPortPastSelectsLimitIsRefusedAndRetriedNotCorrupted() throws {
+        let pty = try PTYPair()
+        defer { pty.stop() }
+        let yaml = """
+            server:
+              listen: 127.0.0.1:0
+              rtu:
+                - port: serial://\(pty.a)
+            lines: [{ name: l, endpoint: "sim://?frozen=1" }]
+            meters: [{ name: m, address: 1, registers: [{ address: 0, value: status.online, type: uint16 }] }]
+            """
+        let bridge = try Background(["serve", "--mapping", try temporaryFile(yaml)], holdingFiles: 1100)
+        defer { bridge.stop() }
+        let port = Int(try bridge.wait(for: #"serving Modbus TCP on 127\.0\.0\.1:(\d+)"#))!
+        try bridge.wait(for: "cannot open Modbus RTU port .*past libmodbus's select\\(\\) limit")
+        // TCP goes on serving; the process did not corrupt its memory with FD_SET.
+        let tcp = try ModbusClient(port: port)
+        var answered = false
+        let deadline = Date().addingTimeInterval(5)
+        while !answered, Date() < deadline { answered = (try? tcp.read(unit: 1, address: 0, count: 1).get()) == [1] }
+        #expect(answered)
+        #expect(bridge.process.isRunning)
+    }
+}
+
 extension Result where Failure == ModbusFailure {
     /// The exception code of a failed request (nil: it succeeded or got no exception).
     var failureException: Int? {
