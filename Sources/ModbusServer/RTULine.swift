@@ -85,7 +85,11 @@ final class RTULine {
             let code = errno
             modbus_close(opener)
             modbus_free(opener)
-            throw .fromErrno("switch \(configuration.path) to RS-485 mode", code: code)
+            throw ModbusServerError(
+                operation: what, code: code,
+                reason:
+                    "the port refuses RS-485 mode (\(String(cString: strerror(code)))); rs485: false for adapters that switch direction themselves"
+            )
         }
         var ends: [Int32] = [-1, -1]
         guard pipe(&ends) == 0, ends.allSatisfy({ $0 < Self.selectLimit }) else {

@@ -402,6 +402,34 @@ import Testing
     }
 }
 
+/// `rs485: true` on a port without the kernel's RS-485 mode (a pty): refused, logged, retried;
+/// TCP serves on.
+@Suite struct RTURS485Tests {
+    @Test func aPortWithoutRS485ModeIsRefusedWithTheReason() throws {
+        let pty = try PTYPair()
+        defer { pty.stop() }
+        let yaml = """
+            server:
+              listen: 127.0.0.1:0
+              rtu:
+                - port: serial://\(pty.a)
+                  rs485: true
+            lines: [{ name: l, endpoint: "sim://?frozen=1" }]
+            meters: [{ name: m, address: 1, registers: [{ address: 0, value: status.online, type: uint16 }] }]
+            """
+        let bridge = try Background(["serve", "--mapping", try temporaryFile(yaml)])
+        defer { bridge.stop() }
+        let port = Int(try bridge.wait(for: #"serving Modbus TCP on 127\.0\.0\.1:(\d+)"#))!
+        try bridge.wait(for: "cannot open Modbus RTU port .*: the port refuses RS-485 mode .*; retrying")
+        let tcp = try ModbusClient(port: port)
+        var answered = false
+        let deadline = Date().addingTimeInterval(5)
+        while !answered, Date() < deadline { answered = (try? tcp.read(unit: 1, address: 0, count: 1).get()) == [1] }
+        #expect(answered)
+        #expect(!bridge.stderr.contains("serving Modbus RTU"))
+    }
+}
+
 extension Result where Failure == ModbusFailure {
     /// The exception code of a failed request (nil: it succeeded or got no exception).
     var failureException: Int? {
