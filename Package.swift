@@ -44,7 +44,7 @@ let package = Package(
         .target(name: "MeterDump", dependencies: ["TEMProtocol", "Config", "TEMLink"]),
         // A simulated meter line: memory images that move, fault injection, sim:// link.
         .target(name: "TEMSimulator", dependencies: ["TEMProtocol", "Config", "TEMLink", "MeterDump", "Platform"]),
-        // The Modbus TCP server: the only code that touches libmodbus.
+        // The Modbus TCP server and RTU ports: the only code that touches libmodbus.
         .target(
             name: "ModbusServer",
             dependencies: ["CModbus", "Config", "Platform", .product(name: "Logging", package: "swift-log")]

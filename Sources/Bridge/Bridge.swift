@@ -18,6 +18,8 @@ import TEMProtocol
 /// meter's snapshot and health into register images. `reload` swaps a new mapping in.
 public final class Bridge: Sendable {
     private let server: ModbusTCPServer
+    /// The `server.rtu` serial ports, from the same store.
+    private let rtu: ModbusRTUServer
     let store = RegisterStore()
     private let logger: Logger
     private let openLink: @Sendable (Endpoint) throws(LinkError) -> any Link
@@ -47,6 +49,13 @@ public final class Bridge: Sendable {
         let refusals = RefusalLog(logger: logger)
         server = try ModbusTCPServer(configuration: mapping.server, store: store, onRefused: { refusals.report($0) })
         running = Mutex(Running(mapping: mapping, pollers: [], meters: []))
+        rtu = ModbusRTUServer(store: store) { [logger] event in
+            switch event {
+            case let .opened(port): logger.info("serving Modbus RTU on \(port)")
+            case let .cannotOpen(port, why): logger.error("cannot open Modbus RTU port \(port): \(why); retrying")
+            case let .lost(port, why): logger.warning("Modbus RTU port \(port) failed: \(why); reopening")
+            }
+        }
     }
 
     /// The bound Modbus port.
@@ -63,6 +72,7 @@ public final class Bridge: Sendable {
                 PosixThread.essential("renderer") { [weak self] in self?.tickLoop() },
             ]
         }
+        rtu.apply(running.withLock { $0.mapping.server })
     }
 
     /// Swaps in a new mapping: meters that stay (same line endpoint and address) keep their
@@ -84,6 +94,7 @@ public final class Bridge: Sendable {
         }
         server.update(mapping.server)
         install(meters: fresh, mapping: mapping)
+        rtu.apply(mapping.server)
         logger.info("mapping reloaded: \(mapping.meters.count) meter(s) on \(mapping.lines.count) line(s)")
         let (was, now) = (old.mapping.server, mapping.server)
         if (was.host, was.port) != (now.host, now.port) {
@@ -97,6 +108,7 @@ public final class Bridge: Sendable {
     public func stop() {
         tickerStop.signal()
         Self.stop(running.withLock { $0.pollers })
+        rtu.stop()
         server.stop()
         threads.withLock { t in
             defer { t = [] }; return t

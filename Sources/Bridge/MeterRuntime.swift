@@ -14,8 +14,12 @@ public final class MeterRuntime: Sendable {
     struct State: Sendable {
         var snapshot: Snapshot?
         var health: MeterHealth
+        /// The meter's identify reply (ASCII), once it has answered one.
+        var model: String?
+        /// Monotonic time before which a failed identify is not retried.
+        var identifyAfter: UInt64 = 0
         /// What was last rendered, so that an unchanged rendering is not published again.
-        var rendered: (registers: [UInt16], validUntil: UInt64?)?
+        var rendered: (registers: [UInt16], validUntil: UInt64?, identity: DeviceIdentity?)?
         /// What `MeterEvents` was last told: the snapshot's time and the freshness.
         var announced: (snapshotTime: UInt64?, online: Bool?) = (nil, nil)
     }
@@ -40,9 +44,10 @@ public final class MeterRuntime: Sendable {
 
     /// Carries data over from the same meter under a previous mapping, so a reload loses nothing.
     func inherit(from old: MeterRuntime) {
-        let (snapshot, health) = old.state.withLock { ($0.snapshot, $0.health) }
+        let (snapshot, health, model) = old.state.withLock { ($0.snapshot, $0.health, $0.model) }
         state.withLock {
             $0.snapshot = snapshot
+            $0.model = model
             $0.health = health.with(staleAfter: config.staleAfter)
         }
     }
@@ -52,6 +57,31 @@ public final class MeterRuntime: Sendable {
             $0.snapshot = snapshot
             return $0.health.pollSucceeded(at: snapshot.time)
         }
+    }
+
+    /// Whether to ask the meter's identify reply now: not yet known, and no failed attempt in
+    /// the last 10 minutes (a meter that does not answer it costs its line one timeout per try).
+    func needsModel(at now: UInt64) -> Bool { state.withLock { $0.model == nil && now >= $0.identifyAfter } }
+
+    /// An identify command failed at `now`: try again in 10 minutes.
+    func identifyFailed(at now: UInt64) {
+        state.withLock { $0.identifyAfter = now &+ 600_000_000_000 }
+    }
+
+    /// Keeps the meter's identify reply, as ASCII (Cyrillic look-alikes as their Latin twins).
+    func identified(_ reply: String) {
+        let ascii = String(reply.unicodeScalars.map { Self.latinTwin($0) })
+        state.withLock { $0.model = ascii }
+    }
+
+    /// `ТЕМС106` (cp1251 Cyrillic) → `TEMC106`; other non-ASCII characters → `?`.
+    static func latinTwin(_ scalar: Unicode.Scalar) -> Character {
+        if scalar.isASCII { return Character(scalar) }
+        let twins: [Character: Character] = [
+            "А": "A", "В": "B", "Е": "E", "К": "K", "М": "M", "Н": "H", "О": "O", "Р": "P", "С": "C", "Т": "T",
+            "У": "Y", "Х": "X", "а": "a", "е": "e", "о": "o", "р": "p", "с": "c", "у": "y", "х": "x",
+        ]
+        return twins[Character(scalar)] ?? "?"
     }
 
     func failed(at now: UInt64, reason: String) -> MeterHealth.Action? {
@@ -93,13 +123,24 @@ public final class MeterRuntime: Sendable {
     }
 
     private func render(now: UInt64, since start: UInt64, onlyIfChanged: Bool) -> [UnitImage]? {
-        let (snapshot, health) = state.withLock { ($0.snapshot, $0.health) }
+        let (snapshot, health, model) = state.withLock { ($0.snapshot, $0.health, $0.model) }
         let registers = layout.render(snapshot: snapshot, health: health, now: now, since: start)
+        var identity: DeviceIdentity?
+        if let snapshot, let model, let serial = snapshot.image.field(.u32, at: T2KMap.serialNumber) {
+            identity = DeviceIdentity(modelName: model, serialNumber: UInt32(serial), networkAddress: config.address)
+        }
         let unchanged = state.withLock { state in
-            defer { state.rendered = (registers, health.validUntil) }
-            return state.rendered.map { $0.registers == registers && $0.validUntil == health.validUntil } ?? false
+            defer { state.rendered = (registers, health.validUntil, identity) }
+            return state.rendered.map {
+                $0.registers == registers && $0.validUntil == health.validUntil && $0.identity == identity
+            } ?? false
         }
         if onlyIfChanged, unchanged { return nil }
-        return layout.images(unitIDs: config.unitIDs, registers: registers, validUntil: health.validUntil)
+        // `nan`: the same rendering without meter data (NaN in floats, 0 in integers).
+        let staleRegisters =
+            config.onStale == .nan ? layout.render(snapshot: nil, health: health, now: now, since: start) : nil
+        return layout.images(
+            unitIDs: config.unitIDs, registers: registers, validUntil: health.validUntil, onStale: config.onStale,
+            staleRegisters: staleRegisters, identity: identity)
     }
 }

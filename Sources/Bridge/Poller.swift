@@ -122,6 +122,15 @@ public final class Poller: Sendable {
                     }
                 }
             }
+            // Once per meter, for Read Device Identification; a meter that does not answer it is
+            // asked again 10 minutes later, and its data is served all the same.
+            if meter.needsModel(at: MonotonicClock.now()) {
+                if let model = try? client.identify(address: config.address) {
+                    meter.identified(model)
+                } else {
+                    meter.identifyFailed(at: MonotonicClock.now())
+                }
+            }
             return Snapshot(image: image, archive: state.archive.records, comma: decision.address, time: MonotonicClock.now())
         } catch {
             throw .exchange(error)

@@ -57,10 +57,16 @@ public struct RegisterLayout: Sendable {
         }
     }
 
-    /// One image per unit id, all sharing the same registers.
-    public func images(unitIDs: [UInt8], registers: [UInt16], validUntil: UInt64?) -> [UnitImage] {
+    /// One image per unit id, all sharing the same registers (and, for `on_stale: nan`, the
+    /// registers served while stale; and the identity Read Device Identification answers with).
+    public func images(
+        unitIDs: [UInt8], registers: [UInt16], validUntil: UInt64?, onStale: StalePolicy = .exception,
+        staleRegisters: [UInt16]? = nil, identity: DeviceIdentity? = nil
+    ) -> [UnitImage] {
         unitIDs.map {
-            UnitImage(unitID: $0, start: start, registers: registers, meterDerived: meterDerived, validUntil: validUntil)
+            UnitImage(
+                unitID: $0, start: start, registers: registers, meterDerived: meterDerived, validUntil: validUntil,
+                onStale: onStale, staleRegisters: staleRegisters, identity: identity)
         }
     }
 }

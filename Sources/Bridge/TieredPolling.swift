@@ -20,6 +20,8 @@ extension ReadPlanner {
             }
         }
         if archive { extra += ArchivePointers.t2kRanges }
+        // The serial number, for Read Device Identification (object 0x80): configuration.
+        extra.append(T2KMap.serialNumber...(T2KMap.serialNumber + UInt16(FieldType.u32.size) - 1))
         return tiered(values: values, extraRanges: extra, comma: comma)
     }
 }

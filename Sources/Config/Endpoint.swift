@@ -15,21 +15,7 @@ public enum Endpoint: Sendable, Hashable, CustomStringConvertible {
     /// Parses an endpoint; the error says what is wrong in one line.
     public init(parsing text: String) throws(EndpointError) {
         func fail(_ why: String) -> EndpointError { EndpointError(text: text, reason: why) }
-        let parts = text.split(separator: "://", maxSplits: 1, omittingEmptySubsequences: false)
-        guard parts.count == 2 else {
-            throw fail("expected tcp://HOST:PORT, serial:///dev/PORT?baud=N or sim://")
-        }
-        let scheme = String(parts[0])
-        var rest = String(parts[1])
-        var query: [String: String] = [:]
-        if let q = rest.firstIndex(of: "?") {
-            for pair in rest[rest.index(after: q)...].split(separator: "&") {
-                let kv = pair.split(separator: "=", maxSplits: 1)
-                guard kv.count == 2, !kv[0].isEmpty else { throw fail("malformed option '\(pair)'") }
-                query[String(kv[0])] = String(kv[1])
-            }
-            rest = String(rest[..<q])
-        }
+        let (scheme, rest, query) = try Self.components(of: text)
         switch scheme {
         case "tcp":
             guard query.isEmpty else { throw fail("tcp:// takes no options") }
@@ -58,6 +44,26 @@ public enum Endpoint: Sendable, Hashable, CustomStringConvertible {
         default:
             throw fail("unknown scheme '\(scheme)' (use tcp, serial or sim)")
         }
+    }
+
+    /// Splits `SCHEME://REST?K=V&K=V` into its scheme, the part before `?` and the options.
+    static func components(of text: String) throws(EndpointError) -> (scheme: String, rest: String, query: [String: String]) {
+        func fail(_ why: String) -> EndpointError { EndpointError(text: text, reason: why) }
+        let parts = text.split(separator: "://", maxSplits: 1, omittingEmptySubsequences: false)
+        guard parts.count == 2 else {
+            throw fail("expected tcp://HOST:PORT, serial:///dev/PORT?baud=N or sim://")
+        }
+        var rest = String(parts[1])
+        var query: [String: String] = [:]
+        if let q = rest.firstIndex(of: "?") {
+            for pair in rest[rest.index(after: q)...].split(separator: "&") {
+                let kv = pair.split(separator: "=", maxSplits: 1)
+                guard kv.count == 2, !kv[0].isEmpty else { throw fail("malformed option '\(pair)'") }
+                query[String(kv[0])] = String(kv[1])
+            }
+            rest = String(rest[..<q])
+        }
+        return (String(parts[0]), rest, query)
     }
 
     public var description: String {

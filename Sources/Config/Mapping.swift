@@ -72,6 +72,8 @@ public struct MeterConfig: Sendable, Equatable {
     public var staleAfter: Duration
     /// The register entries, resolved from a register set or the meter's inline list, in file order.
     public var registers: [RegisterEntry]
+    /// What meter-derived registers answer once the data is stale (`on_stale`).
+    public var onStale: StalePolicy
     /// `comma_address`: where the meter keeps `comma`, fixed by the map; nil: ask the meter
     /// (`CommaDetection`).
     public var commaAddress: CommaAddress?
@@ -82,7 +84,8 @@ public struct MeterConfig: Sendable, Equatable {
     public init(
         name: String, line: String, address: UInt8, unitIDs: [UInt8],
         pollInterval: Duration = defaultPollInterval, staleAfter: Duration? = nil,
-        registers: [RegisterEntry], commaAddress: CommaAddress? = nil, configInterval: Duration = defaultConfigInterval
+        registers: [RegisterEntry], onStale: StalePolicy = .exception, commaAddress: CommaAddress? = nil,
+        configInterval: Duration = defaultConfigInterval
     ) {
         self.name = name
         self.line = line
@@ -91,6 +94,7 @@ public struct MeterConfig: Sendable, Equatable {
         self.pollInterval = pollInterval
         self.staleAfter = staleAfter ?? Self.defaultStaleAfter(pollInterval: pollInterval)
         self.registers = registers
+        self.onStale = onStale
         self.commaAddress = commaAddress
         self.configInterval = configInterval
     }

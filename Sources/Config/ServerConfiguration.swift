@@ -13,6 +13,8 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var inputRegisters: Bool
     /// Client networks allowed to connect; nil allows everyone. Others are closed at once.
     public var allow: [IPv4Network]?
+    /// Serial ports served as Modbus RTU slaves, from the same register images.
+    public var rtu: [RTUPortConfiguration] = []
 
     public init(
         host: String = "127.0.0.1", port: UInt16 = 1502, maxConnections: Int = 32,

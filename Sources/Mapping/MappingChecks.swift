@@ -12,6 +12,7 @@ extension MappingReader {
         checkMeterAddresses(meters)
         checkStaleAfter(meters)
         checkOverlaps(meters)
+        checkRTUPorts(lines ?? [], meters: meters)
     }
 
     /// The names of the lines, each reported if defined twice.

@@ -7,11 +7,11 @@ import Yams
 /// are kept as far as they were read, so one mistake does not hide another.
 struct MappingReader {
     static let topKeys = ["server", "lines", "meters", "register_sets", "mqtt"]
-    static let serverKeys = ["listen", "max_connections", "idle_timeout", "input_registers", "allow"]
+    static let serverKeys = ["listen", "max_connections", "idle_timeout", "input_registers", "allow", "rtu"]
     static let lineKeys = ["name", "endpoint", "timeout", "retries"]
     static let meterKeys = [
-        "name", "line", "address", "unit_id", "poll_interval", "stale_after", "comma_address", "config_interval",
-        "registers",
+        "name", "line", "address", "unit_id", "poll_interval", "stale_after", "on_stale", "comma_address",
+        "config_interval", "registers",
     ]
     static let entryKeys = ["address", "value", "raw", "type", "order", "scale", "description"]
     static let rawKeys = ["t2k", "type"]
@@ -30,6 +30,9 @@ struct MappingReader {
     var setsReadable = true
     /// "Did you mean" is a scan of the whole catalog: done once per unknown name.
     private var valueHints: [String: String] = [:]
+    /// `server.rtu` ports and unit ids as read, for the checks (see MappingReader+RTU.swift).
+    var rtuPorts: [(path: String, position: Position)] = []
+    var rtuUnitIDs: [(id: UInt8, position: Position)] = []
 
     init(file: String) {
         read = NodeReader(file: file)
@@ -114,6 +117,7 @@ struct MappingReader {
             }
             server.allow = networks
         }
+        if let node = fields["rtu"] { server.rtu = readRTU(node) }
         return server
     }
 
@@ -210,6 +214,7 @@ struct MappingReader {
         if let node = fields["config_interval"] {
             meter.configInterval = read.duration(node, what: "config_interval")
         }
+        if let node = fields["on_stale"] { meter.onStale = readStalePolicy(node) ?? .exception }
         if let node = read.required("registers", in: fields) {
             meter.list = readRegisterReference(node)
         }
@@ -416,8 +421,8 @@ struct MappingReader {
                 MeterConfig(
                     name: name, line: line, address: address, unitIDs: meter.unitIDs.map(\.id),
                     pollInterval: pollInterval, staleAfter: meter.staleAfter,
-                    registers: lists[list].entries.compactMap(\.entry), commaAddress: meter.commaAddress,
-                    configInterval: configInterval))
+                    registers: lists[list].entries.compactMap(\.entry), onStale: meter.onStale,
+                    commaAddress: meter.commaAddress, configInterval: configInterval))
         }
         return built
     }
@@ -461,6 +466,7 @@ struct ReadMeter {
     var commaAddress: CommaAddress?
     /// The default when not given, nil when invalid.
     var configInterval: Duration? = MeterConfig.defaultConfigInterval
+    var onStale = StalePolicy.exception
     /// Index into `MappingReader.lists`.
     var list: Int?
 }

@@ -6,7 +6,7 @@ public enum RegisterTable {
     /// Column headers, the same in both formats.
     public static let columns = [
         "unit_id", "meter", "address", "address_4x", "count", "type", "order",
-        "scale", "value", "uom", "description",
+        "scale", "value", "uom", "description", "on_stale",
     ]
 
     /// A GitHub-flavoured Markdown table, numbers right-aligned; ends with a newline.
@@ -34,18 +34,18 @@ public enum RegisterTable {
 
     /// The table's cells, in `columns` order.
     static func rows(_ mapping: Mapping) -> [[String]] {
-        var placed: [(unitID: UInt8, meter: String, entry: RegisterEntry)] = []
+        var placed: [(unitID: UInt8, meter: String, entry: RegisterEntry, onStale: String)] = []
         for meter in mapping.meters {
             for unitID in meter.unitIDs {
-                for entry in meter.registers { placed.append((unitID, meter.name, entry)) }
+                for entry in meter.registers { placed.append((unitID, meter.name, entry, meter.onStale.rawValue)) }
             }
         }
         placed.sort { ($0.unitID, $0.entry.address) < ($1.unitID, $1.entry.address) }
-        return placed.map { unitID, meter, entry in
+        return placed.map { unitID, meter, entry, onStale in
             [
                 String(unitID), meter, String(entry.address), String(400_001 + Int(entry.address)), String(entry.count),
                 entry.type.rawValue, entry.order.rawValue, entry.type.isInteger ? number(entry.scale ?? 1) : "",
-                entry.sourceName, entry.unitOfMeasure, entry.effectiveDescription,
+                entry.sourceName, entry.unitOfMeasure, entry.effectiveDescription, entry.isStatus ? "" : onStale,
             ]
         }
     }

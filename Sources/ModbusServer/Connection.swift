@@ -50,12 +50,16 @@ struct Connection {
                 }
                 // One snapshot per response: the image is fetched once, here.
                 let served = cache.image(for: request.unitID, in: store)
+                if request.function == DeviceIdentification.function, let served {
+                    try identify(frame, identity: served.image.identity, context: context)
+                    continue
+                }
                 let answer = Answer(
                     to: request, image: served?.image,
                     inputRegisters: settings.inputRegisters.load(ordering: .relaxed), now: MonotonicClock.now())
                 switch answer {
-                case .reply:
-                    try context.reply(to: frame, from: served!.mapping)  // .reply implies an image
+                case .reply, .replyStale:
+                    try context.reply(to: frame, from: served!.tables(for: answer))  // a reply implies an image
                 case .exception(let exception):
                     try context.reply(to: frame, exception: exception)
                 }
@@ -64,6 +68,28 @@ struct Connection {
             return failure.description
         } catch {
             return "\(error)"
+        }
+    }
+
+    /// Answers Read Device Identification (libmodbus 3.1.6 does not): the response with the
+    /// request's transaction id and unit id and protocol id 0 (as libmodbus answers), or an
+    /// exception.
+    private func identify(_ frame: UnsafeBufferPointer<UInt8>, identity: DeviceIdentity?, context: ModbusContext)
+        throws(ModbusServerError)
+    {
+        switch DeviceIdentification.answer(Array(frame[7...]), identity: identity) {
+        case .exception(let exception):
+            try context.reply(to: frame, exception: exception)
+        case .response(let pdu):
+            let length = pdu.count + 1
+            let adu = [frame[0], frame[1], 0, 0, UInt8(length >> 8), UInt8(length & 0xFF), frame[6]] + pdu
+            var sent = 0
+            while sent < adu.count {
+                let n = adu.withUnsafeBytes { send(socket, $0.baseAddress! + sent, adu.count - sent, Int32(MSG_NOSIGNAL)) }
+                if n < 0, errno == EINTR { continue }
+                guard n > 0 else { throw .fromErrno("send a response") }
+                sent += n
+            }
         }
     }
 

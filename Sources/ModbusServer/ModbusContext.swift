@@ -1,4 +1,5 @@
 import CModbus
+import Platform
 
 /// Owns one libmodbus TCP context speaking over an already accepted socket, and frees it in
 /// `deinit`. Closing the socket stays with whoever accepted it.

@@ -1,5 +1,6 @@
 import CModbus
 import Glibc
+import Platform
 
 /// A failure of the Modbus server to set itself up, with what it was doing and why, in one line:
 ///

@@ -1,4 +1,5 @@
 import CModbus
+import Config
 
 /// The fields of a Modbus TCP request the server decides on, read from one framed ADU: the
 /// 7-byte MBAP header (transaction id, protocol id, length, unit id), then the PDU (function
@@ -63,6 +64,7 @@ struct Request: Equatable {
 /// The Modbus exception codes this server answers with.
 enum ModbusException: UInt8 {
     case illegalFunction = 0x01
+    case illegalDataAddress = 0x02
     case illegalDataValue = 0x03
     case gatewayPathUnavailable = 0x0A
     case gatewayTargetFailedToRespond = 0x0B
@@ -73,6 +75,8 @@ enum Answer: Equatable {
     /// `modbus_reply` from the unit's image; libmodbus itself answers exception 02 for a range
     /// reaching outside the image's span.
     case reply
+    /// `modbus_reply` from the unit's stale registers (`on_stale: nan`: NaN / 0 for meter data).
+    case replyStale
     case exception(ModbusException)
 
     /// Decides the answer to `request` given the image of its unit (nil if none), whether FC04
@@ -82,8 +86,10 @@ enum Answer: Equatable {
     /// - FC03, or FC04 when `inputRegisters`, for a quantity outside 1...125 → 03 (decided here:
     ///   libmodbus would also drop whatever the client sent after the request);
     /// - such a read of a range inside the span that touches a meter-derived register while the
-    ///   image is not fresh → 0B; any other → a reply (an out-of-span range gets libmodbus's 02
-    ///   whatever the freshness);
+    ///   image is not fresh → per the unit's `StalePolicy`: 0B (`exception`, and `last_value`
+    ///   before the meter was ever read), the last values (`last_value`) or the stale registers
+    ///   (`nan`); any other → a reply (an out-of-span range gets libmodbus's 02 whatever the
+    ///   freshness);
     /// - everything else (writes, FC04 when disabled, any other function) → 01.
     init(to request: Request, image: UnitImage?, inputRegisters: Bool, now: UInt64) {
         guard let image else {
@@ -102,7 +108,11 @@ enum Answer: Equatable {
         if !(1...125).contains(request.quantity) {
             self = .exception(.illegalDataValue)
         } else if !image.isFresh(at: now), Self.touchesMeterData(request, image) {
-            self = .exception(.gatewayTargetFailedToRespond)
+            switch image.onStale {
+            case .exception: self = .exception(.gatewayTargetFailedToRespond)
+            case .lastValue: self = image.validUntil == nil ? .exception(.gatewayTargetFailedToRespond) : .reply
+            case .nan: self = .replyStale
+            }
         } else {
             self = .reply
         }

@@ -1,3 +1,5 @@
+import Config
+
 /// An immutable register image for one Modbus unit id: the span from the lowest to the highest
 /// mapped register.
 ///
@@ -16,10 +18,19 @@ public struct UnitImage: Sendable {
     /// Monotonic time (see `MonotonicClock.now()`) in nanoseconds until which meter-derived data
     /// may be served (while now < validUntil); nil = the meter was never read.
     public let validUntil: UInt64?
+    /// What meter-derived registers answer while the image is not fresh.
+    public let onStale: StalePolicy
+    /// For `onStale == .nan`: the registers served while not fresh (same length as `registers`).
+    public let staleRegisters: [UInt16]?
+    /// What Read Device Identification tells about the meter; nil until it has been read.
+    public let identity: DeviceIdentity?
 
     /// - Precondition: `meterDerived.count == registers.count`, and the span ends at or before
     ///   address 65535 (`start + registers.count <= 65536`).
-    public init(unitID: UInt8, start: UInt16, registers: [UInt16], meterDerived: [Bool], validUntil: UInt64?) {
+    public init(
+        unitID: UInt8, start: UInt16, registers: [UInt16], meterDerived: [Bool], validUntil: UInt64?,
+        onStale: StalePolicy = .exception, staleRegisters: [UInt16]? = nil, identity: DeviceIdentity? = nil
+    ) {
         precondition(
             meterDerived.count == registers.count,
             "unit \(unitID): \(registers.count) registers but \(meterDerived.count) meterDerived flags")
@@ -30,6 +41,10 @@ public struct UnitImage: Sendable {
         self.registers = registers
         self.meterDerived = meterDerived
         self.validUntil = validUntil
+        precondition(staleRegisters.map { $0.count == registers.count } ?? true, "unit \(unitID): staleRegisters length")
+        self.onStale = onStale
+        self.staleRegisters = staleRegisters
+        self.identity = identity
     }
 
     /// Whether meter-derived registers may be served at monotonic time `now`.

@@ -14,6 +14,10 @@
 #      tembridge bench-line --mapping mapping/default.yaml --line-speed 9600 --cycles 3 | ./linebound
 # 3. Footprint: 32 meters on 4 sim:// lines (Tests/Bench/footprint.yaml), 64 clients reading;
 #    VmRSS/VmHWM from /proc, and time from exec to the first answer.
+# 4. RTU round trip: one RTU master (loadgen rtu, 115200 8N1) over a socat pty pair, FC03 x 125,
+#    against tembridge's RTU port (bench.yaml + server.rtu) and against libmodbus's own RTU
+#    server example (bandwidth-server-one.c rtu, patched to the pty), alternately; target >= 0.9.
+#    Run this part alone: BENCH_PARTS=rtu Tests/Bench/run.sh BINARY DIR
 set -euo pipefail
 
 BIN=$(realpath "$1")
@@ -27,6 +31,10 @@ REF_PORT=15503
 TB_PORT=15502     # Tests/Bench/bench.yaml
 FP_PORT=15504     # Tests/Bench/footprint.yaml
 EXAMPLE=/usr/share/doc/libmodbus-dev/examples/bandwidth-server-many-up.c
+RTU_EXAMPLE=/usr/share/doc/libmodbus-dev/examples/bandwidth-server-one.c
+RTU_PORT=15505    # the TCP listen port of the RTU part's tembridge
+PARTS=${BENCH_PARTS:-"tcp line footprint rtu"}
+part() { [[ " $PARTS " == *" $1 "* ]]; }
 
 mkdir -p "$OUT"
 OUT=$(realpath "$OUT")
@@ -59,6 +67,7 @@ CLK_TCK=$(getconf CLK_TCK)
 
 echo
 echo "   machine: $(nproc) cores, load average before the run: $(cut -d' ' -f1-3 /proc/loadavg)"
+if part tcp; then
 echo "== 1. throughput: FC03 x 125 registers, back to back, ${ROUNDS} rounds x ${SECS} s per server and connection count"
 "$OUT/reference-server" >/dev/null 2>&1 &
 REF_PID=$!; PIDS+=("$REF_PID")
@@ -146,7 +155,63 @@ first_fp=$(sed -n 's/.*first_data_ms=\([0-9.-]*\).*/\1/p' <<<"$FP_START")
   awk -v a="$first_tb" -v b="$first_fp" 'BEGIN { m = a > b ? a : b
     printf "TARGET first answer within 200 ms of exec: %s (%.1f ms with 1 meter, %.1f ms with 32 meters; first data answer)\n", (a >= 0 && b >= 0 && m <= 200) ? "MET" : "MISSED", a, b }'
 } | tee "$OUT/footprint-summary.txt" | sed 's/^/   /'
+fi
+
+if part rtu; then
+echo
+echo "== 4. RTU round trip: one master, FC03 x 125 registers, 115200 8N1 over socat pty pairs, ${ROUNDS} rounds x ${SECS} s per server"
+command -v socat >/dev/null || { echo "bench: socat missing (make deps)" >&2; exit 1; }
+[ -f "$RTU_EXAMPLE" ] || { echo "bench: $RTU_EXAMPLE missing (apt-get install libmodbus-dev; make deps)" >&2; exit 1; }
+# Patched at bench time, never committed: the device only (115200 8N1, unit 1, as shipped).
+sed -e "s|\"/dev/ttyUSB0\"|\"$OUT/ref-A\"|" "$RTU_EXAMPLE" >"$OUT/reference-rtu-server.c"
+grep -q "$OUT/ref-A" "$OUT/reference-rtu-server.c" || { echo "bench: could not patch $RTU_EXAMPLE" >&2; exit 1; }
+echo "   reference: $RTU_EXAMPLE run as 'rtu', patched with sed: /dev/ttyUSB0 -> $OUT/ref-A"
+gcc -O2 -o "$OUT/reference-rtu-server" "$OUT/reference-rtu-server.c" $MB_FLAGS
+rm -f "$OUT/ref-A" "$OUT/ref-B" "$OUT/tb-A" "$OUT/tb-B"
+socat pty,raw,echo=0,link="$OUT/ref-A" pty,raw,echo=0,link="$OUT/ref-B" 2>/dev/null &
+PIDS+=($!)
+socat pty,raw,echo=0,link="$OUT/tb-A" pty,raw,echo=0,link="$OUT/tb-B" 2>/dev/null &
+PIDS+=($!)
+for _ in $(seq 50); do [ -e "$OUT/ref-B" ] && [ -e "$OUT/tb-B" ] && break; sleep 0.1; done
+# tembridge: the throughput map, on its own TCP port, plus an RTU port on the other pty.
+sed -e "s/127.0.0.1:$TB_PORT/127.0.0.1:$RTU_PORT/" \
+    -e "s|^server:|server:\n  rtu:\n    - port: serial://$OUT/tb-A?baud=115200\&parity=none|" "$HERE/bench.yaml" >"$OUT/bench-rtu.yaml"
+"$BIN" check --mapping "$OUT/bench-rtu.yaml" >/dev/null
+"$OUT/reference-rtu-server" rtu >/dev/null 2>&1 &
+RREF_PID=$!; PIDS+=("$RREF_PID")
+"$BIN" serve --mapping "$OUT/bench-rtu.yaml" 2>"$OUT/tembridge-rtu.log" &
+RTB_PID=$!; PIDS+=("$RTB_PID")
+for _ in $(seq 100); do "$OUT/loadgen" rtu "$OUT/tb-B" 115200 0.2 >/dev/null 2>&1 && break; sleep 0.1; done
+"$OUT/loadgen" rtu "$OUT/ref-B" 115200 0.5 >/dev/null   # warm-up
+"$OUT/loadgen" rtu "$OUT/tb-B" 115200 0.5 >/dev/null
+RTU_RESULTS="$OUT/rtu.txt"; : >"$RTU_RESULTS"
+for round in $(seq 1 "$ROUNDS"); do
+  if [ $((round % 2)) = 1 ]; then order="tembridge reference"; else order="reference tembridge"; fi
+  for server in $order; do
+    if [ "$server" = tembridge ]; then dev="$OUT/tb-B"; else dev="$OUT/ref-B"; fi
+    line=$("$OUT/loadgen" rtu "$dev" 115200 "$SECS") || { echo "bench: RTU load on $server failed: $line" >&2; exit 1; }
+    echo "round=$round server=$server $line" | tee -a "$RTU_RESULTS" | sed 's/^/   /'
+  done
+done
+kill "$RREF_PID" "$RTB_PID" 2>/dev/null || true
+awk '
+  function kv(s, key,   re) { re = key "=[^ ]*"; if (match(s, re)) return substr(s, RSTART + length(key) + 1, RLENGTH - length(key) - 1); return "" }
+  function median(list,   n, a, i, j, t) {
+    n = split(list, a, " "); for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] + 0 > t + 0; j--) a[j + 1] = a[j]; a[j + 1] = t }
+    return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
+  { s = kv($0, "server"); rps[s] = rps[s] " " kv($0, "rps"); p50[s] = p50[s] " " kv($0, "p50_us"); p99[s] = p99[s] " " kv($0, "p99_us")
+    err[s] += kv($0, "errors") }
+  END {
+    t = median(rps["tembridge"]); r = median(rps["reference"]); ratio = r > 0 ? t / r : 0
+    printf "RESULT RTU tembridge: %d req/s, p50 %.0f us, p99 %.0f us, errors %d\n", t, median(p50["tembridge"]), median(p99["tembridge"]), err["tembridge"]
+    printf "RESULT RTU reference: %d req/s, p50 %.0f us, p99 %.0f us, errors %d\n", r, median(p50["reference"]), median(p99["reference"]), err["reference"]
+    printf "TARGET RTU round trip >= 0.9 x reference: %s (%.2f)\n", (ratio >= 0.9 ? "MET" : "MISSED"), ratio
+  }' "$RTU_RESULTS" | tee "$OUT/rtu-summary.txt" | sed 's/^/   /'
+fi
 
 echo
 echo "== summary (also in $OUT/*-summary.txt)"
-grep -h "TARGET" "$OUT/throughput-summary.txt" "$OUT/line-summary.txt" "$OUT/footprint-summary.txt" | sed 's/^ *//'
+summaries=()
+part tcp && summaries+=("$OUT/throughput-summary.txt" "$OUT/line-summary.txt" "$OUT/footprint-summary.txt")
+part rtu && summaries+=("$OUT/rtu-summary.txt")
+grep -h "TARGET" "${summaries[@]}" | sed 's/^ *//'

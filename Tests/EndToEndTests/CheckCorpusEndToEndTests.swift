@@ -8,7 +8,7 @@ import Testing
 
     @Test(arguments: [
         "syntax-error", "syntax-error-flow", "tab-indentation", "unterminated-quote", "wrong-types",
-        "wrong-types-keys", "unknown-keys", "overlap", "durations", "empty",
+        "wrong-types-keys", "unknown-keys", "overlap", "durations", "empty", "rtu-ports",
     ])
     func checkPrintsExactlyTheExpectedLines(name: String) throws {
         // Run from the corpus directory so FILE in `FILE:LINE:COL` is the bare name, as in `.expected`.

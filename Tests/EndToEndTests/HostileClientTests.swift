@@ -182,10 +182,11 @@ import Testing
         }
 
         // 8. Unknown function codes: exception 01 and the connection goes on; 0x80 and above
-        // (exception responses, not requests) never get a normal-looking answer.
+        // (exception responses, not requests) never get a normal-looking answer. (0x2B with MEI
+        // type 0x0E, device identification, is answered: RTUEndToEndTests.)
         for function: UInt8 in [0x07, 0x08, 0x11, 0x14, 0x2B, 0x41, 0x64, 0x7F] {
             let c = try RawConnection(port: port)
-            let pdu: [UInt8] = function == 0x2B ? [0x2B, 0x0E, 0x01, 0x00] : [function]
+            let pdu: [UInt8] = function == 0x2B ? [0x2B, 0x0D, 0x01, 0x00] : [function]
             c.send(Frame.request(unit: 1, pdu))
             #expect(c.response(within: 1) == Frame.exception(unit: 1, function: function, code: 0x01), "function \(function)")
             c.send(request)

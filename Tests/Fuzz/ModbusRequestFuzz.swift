@@ -6,7 +6,8 @@ import Config
 // the byte stream a client sends on one fresh connection: sent whole, then the client half-closes
 // and reads everything until the server closes. Every response must be a well-formed Modbus TCP
 // ADU the server may give for the units it serves; every 64 inputs a well-formed FC03 must still
-// be answered with the image's exact values, and no connection may be left open.
+// be answered with the image's exact values, and no connection may be left open. Read Device
+// Identification (FC 43 / MEI 14) answers are checked for their structure and objects.
 import Glibc
 import ModbusServer
 import Platform
@@ -25,7 +26,9 @@ struct ServedUnit {
     var image: UnitImage {
         UnitImage(
             unitID: id, start: UInt16(start), registers: (0..<count).map { tag << 12 | UInt16($0) },
-            meterDerived: (0..<count).map { $0 >= statusCount }, validUntil: fresh ? .max : nil)
+            meterDerived: (0..<count).map { $0 >= statusCount }, validUntil: fresh ? .max : nil,
+            identity: fresh
+                ? DeviceIdentity(modelName: "TEMC106", serialNumber: 4_000_000_000 + UInt32(id), networkAddress: id) : nil)
     }
 }
 
@@ -169,7 +172,7 @@ func checkResponse(_ response: [UInt8], toStream sent: [UInt8]) {
                 requested != 3 && requested != 4 || sent.contains(function),
                 "FC\(requested) refused as illegal function: \(text)")
         case 0x02, 0x03:
-            require(requested == 3 || requested == 4, "exception \(code) for FC\(requested): \(text)")
+            require(requested == 3 || requested == 4 || requested == 0x2B, "exception \(code) for FC\(requested): \(text)")
         case 0x0B:
             require(!unit.fresh, "exception 0B from fresh unit \(unitID): \(text)")
         default:
@@ -177,8 +180,9 @@ func checkResponse(_ response: [UInt8], toStream sent: [UInt8]) {
         }
         return
     }
-    require(function == 3 || function == 4, "normal response to FC\(function) (only reads are served): \(text)")
     guard let unit else { return require(false, "data from unit \(unitID), which has no image: \(text)") }
+    if function == 0x2B { return checkIdentification(Array(response[7...]), unit: unit) }
+    require(function == 3 || function == 4, "normal response to FC\(function) (only reads are served): \(text)")
     let byteCount = Int(response[8])
     require(
         response.count == 9 + byteCount && byteCount % 2 == 0 && (2...250).contains(byteCount),
@@ -194,6 +198,31 @@ func checkResponse(_ response: [UInt8], toStream sent: [UInt8]) {
     require(
         unit.fresh || first + values.count <= unit.statusCount,
         "stale unit \(unitID) served meter data at offsets \(first)..<\(first + values.count)")
+}
+
+/// A Read Device Identification response PDU: MEI 0x0E, read code 1...4, conformity 0x83, the
+/// objects it announces and no more, each one the unit has with its exact value, in id order.
+func checkIdentification(_ pdu: [UInt8], unit: ServedUnit) {
+    let text = hex(pdu)
+    require(pdu.count >= 7 && pdu[1] == 0x0E && (1...4).contains(pdu[2]) && pdu[3] == 0x83, "identification header: \(text)")
+    require(pdu[4] == 0 || pdu[4] == 0xFF, "more follows \(pdu[4]): \(text)")
+    var expected: [UInt8: String] = [0: "tembridge", 1: "TEM-106"]
+    if unit.fresh {
+        expected.merge([
+            4: "TEM-106 heat meter", 5: "TEMC106", 0x80: String(4_000_000_000 + UInt32(unit.id)), 0x81: String(unit.id),
+        ]) { a, _ in a }
+    }
+    var at = 7, count = 0, last = -1
+    while at < pdu.count {
+        require(at + 2 <= pdu.count && at + 2 + Int(pdu[at + 1]) <= pdu.count, "object at \(at) overruns: \(text)")
+        let id = pdu[at], value = String(decoding: pdu[(at + 2)..<(at + 2 + Int(pdu[at + 1]))], as: UTF8.self)
+        require(Int(id) > last, "objects out of order: \(text)")
+        if id != 2 { require(expected[id] == value, "object \(id) is '\(value)': \(text)") }
+        last = Int(id)
+        at += 2 + Int(pdu[at + 1])
+        count += 1
+    }
+    require(count == Int(pdu[6]) && count >= 1, "\(pdu[6]) objects announced, \(count) sent: \(text)")
 }
 
 /// A well-formed FC03 for all of unit 1 gets exactly its image, and no connection is left open.

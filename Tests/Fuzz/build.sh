@@ -6,7 +6,7 @@
 # (libFuzzer coverage + AddressSanitizer, which includes LeakSanitizer), so the fuzzer sees the
 # coverage of the project's code and of Yams/libyaml, not only of the harness.
 #
-#   Tests/Fuzz/build.sh [TARGET...]     TARGET: reply mapping modbus (default: all three)
+#   Tests/Fuzz/build.sh [TARGET...]     TARGET: reply mapping modbus rtu (default: all four)
 #
 # Output: $FUZZ_BUILD (default .build-fuzz)/bin/fuzz-TARGET.
 set -euo pipefail
@@ -121,7 +121,7 @@ harness() {
 }
 
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(reply mapping modbus)
+[ ${#targets[@]} -gt 0 ] || targets=(reply mapping modbus rtu)
 
 for target in "${targets[@]}"; do
     case $target in
@@ -129,11 +129,13 @@ for target in "${targets[@]}"; do
         swift_module TEMProtocol -- Sources/TEMProtocol/*.swift
         harness reply ReplyParserFuzz.swift TEMProtocol
         ;;
-    modbus)
+    modbus | rtu)
         build_platform
         DEPS="$OUT/lib/libPlatform.a $OUT/lib/libConfig.a $OUT/lib/libLogging.a" \
             swift_module ModbusServer "${MODBUS_FLAGS[@]}" "${SYSTEM_FLAGS[@]}" -- Sources/ModbusServer/*.swift
-        harness modbus ModbusRequestFuzz.swift ModbusServer Platform SystemPackage CSystem Config TEMProtocol Logging modbus \
+        file=ModbusRequestFuzz.swift
+        [ "$target" = rtu ] && file=ModbusRTUFuzz.swift
+        harness "$target" "$file" ModbusServer Platform SystemPackage CSystem Config TEMProtocol Logging modbus util \
             -- "${MODBUS_FLAGS[@]}" "${SYSTEM_FLAGS[@]}"
         ;;
     mapping)
@@ -146,6 +148,6 @@ for target in "${targets[@]}"; do
         harness mapping MappingParserFuzz.swift Mapping Yams CYaml Config TEMProtocol \
             -- -I "$YAMS_INCLUDE" -Xcc -DYAML_DECLARE_STATIC
         ;;
-    *) echo "unknown fuzz target '$target' (reply, mapping, modbus)" >&2; exit 2 ;;
+    *) echo "unknown fuzz target '$target' (reply, mapping, modbus, rtu)" >&2; exit 2 ;;
     esac
 done

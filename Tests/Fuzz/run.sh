@@ -3,7 +3,7 @@
 # LeakSanitizer on, starting from the committed seeds, and prints executions and coverage per
 # target. Fails if any target found a crash, a leak or a broken invariant.
 #
-#   Tests/Fuzz/run.sh SECONDS [TARGET...]      (default targets: reply mapping modbus)
+#   Tests/Fuzz/run.sh SECONDS [TARGET...]      (default targets: reply mapping modbus rtu)
 #
 # New corpus entries go to fuzz-out/TARGET/ (kept between runs, not committed), crash inputs to
 # fuzz-out/TARGET-crash-*; replay one with `.build-fuzz/bin/fuzz-TARGET FILE`.
@@ -12,14 +12,14 @@ cd "$(dirname "$0")/../.."
 
 seconds=${1:?usage: Tests/Fuzz/run.sh SECONDS [TARGET...]}; shift
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(reply mapping modbus)
+[ ${#targets[@]} -gt 0 ] || targets=(reply mapping modbus rtu)
 BIN=${FUZZ_BUILD:-.build-fuzz}/bin
 OUT=fuzz-out
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
 export SWIFT_BACKTRACE=enable=no   # let libFuzzer, not the Swift runtime, report a trap
 
 max_len() {
-    case $1 in reply) echo 512 ;; mapping) echo 4096 ;; modbus) echo 1024 ;; esac
+    case $1 in reply) echo 512 ;; mapping) echo 4096 ;; modbus) echo 1024 ;; rtu) echo 256 ;; esac
 }
 
 failed=()

@@ -36,6 +36,7 @@ func loadFromRepository(_ relativePath: String) throws -> Mapping {
 
     @Test(arguments: [
         "two-meters-one-converter", "plc-cdab-floats", "scaled-int16-old-plc", "local-rs485", "home-assistant-mqtt",
+        "rtu-slave-for-plc",
     ])
     func exampleParses(name: String) throws {
         let mapping = try loadFromRepository("mapping/examples/\(name).yaml")
@@ -48,7 +49,7 @@ func loadFromRepository(_ relativePath: String) throws -> Mapping {
         #expect(
             Set(files) == [
                 "two-meters-one-converter.yaml", "plc-cdab-floats.yaml",
-                "scaled-int16-old-plc.yaml", "local-rs485.yaml", "home-assistant-mqtt.yaml",
+                "scaled-int16-old-plc.yaml", "local-rs485.yaml", "home-assistant-mqtt.yaml", "rtu-slave-for-plc.yaml",
             ])
     }
 
@@ -58,6 +59,15 @@ func loadFromRepository(_ relativePath: String) throws -> Mapping {
         #expect(mqtt.broker == MQTTBroker(host: "127.0.0.1", port: 1883, tls: false))
         #expect(mqtt.homeAssistant && mqtt.retain && mqtt.interval == .seconds(60))
         #expect(mapping.meters[0].registers.contains { $0.sourceName == "serial_number" })
+    }
+
+    @Test func rtuSlaveForPLC() throws {
+        let mapping = try loadFromRepository("mapping/examples/rtu-slave-for-plc.yaml")
+        #expect(
+            mapping.server.rtu == [
+                RTUPortConfiguration(path: "/dev/ttyS1", baud: 19200, parity: "E", stopBits: 1, unitIDs: [11, 12], rs485: true)
+            ])
+        #expect(mapping.meters.map(\.onStale) == [.exception, .lastValue])
     }
 
     @Test func twoMetersOnOneConverter() throws {

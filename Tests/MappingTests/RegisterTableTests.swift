@@ -16,6 +16,7 @@ import Testing
           - name: a
             address: 1
             unit_id: [3, 1]
+            on_stale: last_value
             registers:
               - { address: 2, raw: { t2k: 0x0200, type: f32 }, type: float32, order: CDAB }
               - { address: 0, value: temperature.1, description: 'say "hot" | cold' }
@@ -25,15 +26,15 @@ import Testing
         let mapping = try MappingParser.parse(yaml: Self.yaml, file: "small.yaml")
         #expect(
             RegisterTable.markdown(mapping) == """
-                | unit_id | meter | address | address_4x | count | type | order | scale | value | uom | description |
-                | ---: | --- | ---: | ---: | ---: | --- | --- | ---: | --- | --- | --- |
-                | 1 | a | 0 | 400001 | 2 | float32 | ABCD |  | temperature.1 | °C | say "hot" \\| cold |
-                | 1 | a | 2 | 400003 | 2 | float32 | CDAB |  | raw 0x0200 f32 |  |  |
-                | 2 | b | 0 | 400001 | 1 | uint16 | ABCD | 1 | status.online |  | 1 while the meter's data is fresh, else 0 |
-                | 2 | b | 1 | 400002 | 1 | int16 | ABCD | 0.5 | temperature.2 | °C | temperature, channel 2 |
-                | 2 | b | 10 | 400011 | 2 | uint32 | ABCD | 1000 | energy.1 | MWh | energy, kWh |
-                | 3 | a | 0 | 400001 | 2 | float32 | ABCD |  | temperature.1 | °C | say "hot" \\| cold |
-                | 3 | a | 2 | 400003 | 2 | float32 | CDAB |  | raw 0x0200 f32 |  |  |
+                | unit_id | meter | address | address_4x | count | type | order | scale | value | uom | description | on_stale |
+                | ---: | --- | ---: | ---: | ---: | --- | --- | ---: | --- | --- | --- | --- |
+                | 1 | a | 0 | 400001 | 2 | float32 | ABCD |  | temperature.1 | °C | say "hot" \\| cold | last_value |
+                | 1 | a | 2 | 400003 | 2 | float32 | CDAB |  | raw 0x0200 f32 |  |  | last_value |
+                | 2 | b | 0 | 400001 | 1 | uint16 | ABCD | 1 | status.online |  | 1 while the meter's data is fresh, else 0 |  |
+                | 2 | b | 1 | 400002 | 1 | int16 | ABCD | 0.5 | temperature.2 | °C | temperature, channel 2 | exception |
+                | 2 | b | 10 | 400011 | 2 | uint32 | ABCD | 1000 | energy.1 | MWh | energy, kWh | exception |
+                | 3 | a | 0 | 400001 | 2 | float32 | ABCD |  | temperature.1 | °C | say "hot" \\| cold | last_value |
+                | 3 | a | 2 | 400003 | 2 | float32 | CDAB |  | raw 0x0200 f32 |  |  | last_value |
 
                 """)
     }
@@ -41,14 +42,14 @@ import Testing
     @Test func csv() throws {
         let mapping = try MappingParser.parse(yaml: Self.yaml, file: "small.yaml")
         let expected = [
-            "unit_id,meter,address,address_4x,count,type,order,scale,value,uom,description",
-            #"1,a,0,400001,2,float32,ABCD,,temperature.1,°C,"say ""hot"" | cold""#,
-            "1,a,2,400003,2,float32,CDAB,,raw 0x0200 f32,,",
-            #"2,b,0,400001,1,uint16,ABCD,1,status.online,,"1 while the meter's data is fresh, else 0""#,
-            "2,b,1,400002,1,int16,ABCD,0.5,temperature.2,°C,\"temperature, channel 2\"",
-            "2,b,10,400011,2,uint32,ABCD,1000,energy.1,MWh,\"energy, kWh\"",
-            #"3,a,0,400001,2,float32,ABCD,,temperature.1,°C,"say ""hot"" | cold""#,
-            "3,a,2,400003,2,float32,CDAB,,raw 0x0200 f32,,",
+            "unit_id,meter,address,address_4x,count,type,order,scale,value,uom,description,on_stale",
+            #"1,a,0,400001,2,float32,ABCD,,temperature.1,°C,"say ""hot"" | cold",last_value"#,
+            "1,a,2,400003,2,float32,CDAB,,raw 0x0200 f32,,,last_value",
+            #"2,b,0,400001,1,uint16,ABCD,1,status.online,,"1 while the meter's data is fresh, else 0","#,
+            "2,b,1,400002,1,int16,ABCD,0.5,temperature.2,°C,\"temperature, channel 2\",exception",
+            "2,b,10,400011,2,uint32,ABCD,1000,energy.1,MWh,\"energy, kWh\",exception",
+            #"3,a,0,400001,2,float32,ABCD,,temperature.1,°C,"say ""hot"" | cold",last_value"#,
+            "3,a,2,400003,2,float32,CDAB,,raw 0x0200 f32,,,last_value",
         ]
         #expect(RegisterTable.csv(mapping) == expected.map { $0 + "\r\n" }.joined())
     }

@@ -43,3 +43,25 @@ import Testing
         }
     }
 }
+
+/// The `modbus` fuzz target found Read Device Identification answers echoing the request's
+/// protocol id; every other answer (libmodbus's) carries 0.
+@Suite struct IdentificationFuzzRegressionTests {
+    @Test func identificationAnswersCarryProtocolIDZero() throws {
+        let store = RegisterStore()
+        store.publish(image(unit: 1, start: 100, [11, 12, 13]))
+        try serving(store) { server in
+            let fd = rawConnect(port: server.port)
+            defer { close(fd) }
+            let request: [UInt8] = [0x00, 0x0D, 0x00, 0x1A, 0x00, 0x05, 0x01, 0x2B, 0x0E, 0x01, 0x00]
+            _ = request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
+            var response = [UInt8](repeating: 0, count: 300)
+            var limit = timeval(tv_sec: 2, tv_usec: 0)
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
+            let n = recv(fd, &response, response.count, 0)
+            #expect(n >= 14)
+            #expect(Array(response[0..<4]) == [0x00, 0x0D, 0x00, 0x00])
+            #expect(Array(response[6..<11]) == [0x01, 0x2B, 0x0E, 0x01, 0x83])
+        }
+    }
+}

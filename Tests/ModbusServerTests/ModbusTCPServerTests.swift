@@ -67,10 +67,11 @@ import Testing
             #expect(modbus_read_bits(client.context, 100, 1, &bits) == -1 && errno == ClientError.illegalFunction.code)
             // Nothing was written.
             #expect(client.read(100, 2).value == [11, 12])
-            // Unknown functions, with PDU bytes libmodbus does not frame (device identification
-            // 2B/0E/01/00): exception 01, and the connection stays in step.
+            // Unknown functions, with PDU bytes libmodbus does not frame (encapsulated interface
+            // transport of another MEI type than device identification, 2B/0D/01/00): exception
+            // 01, and the connection stays in step.
             #expect(client.raw([0x41]).value == [0xC1, 1])
-            #expect(client.raw([0x2B, 0x0E, 0x01, 0x00]).value == [0xAB, 1])
+            #expect(client.raw([0x2B, 0x0D, 0x01, 0x00]).value == [0xAB, 1])
             #expect(client.raw([0x11]).value == [0x91, 1])
             #expect(client.read(100, 2).value == [11, 12])
         }

@@ -1,0 +1,211 @@
+import CModbus
+import Config
+import Glibc
+import Platform
+import Synchronization
+
+/// A serial port served as a Modbus RTU slave on its own thread, from the same `RegisterStore`
+/// and with the same answers as Modbus TCP (`Answer`, `DeviceIdentification`), by RTU's rules:
+///
+/// - a request for a unit id not served on this port, or not served by the bridge at all, gets
+///   no answer (another slave on the bus may own it); neither does a broadcast (unit 0);
+/// - a frame with a bad CRC is dropped (libmodbus checks it);
+/// - one request at a time: a request arriving while one is answered waits in the port's buffer;
+/// - a port that cannot be opened, or disappears, is reopened with backoff (0.25 s doubling to 5 s).
+public final class RTUPort: Sendable {
+    /// What happened to the port, for the log.
+    public enum Event: Sendable, Equatable {
+        case opened(RTUPortConfiguration)
+        /// Could not open (first failure of a series only), and why.
+        case cannotOpen(RTUPortConfiguration, String)
+        /// The open port failed; it is reopened.
+        case lost(RTUPortConfiguration, String)
+    }
+
+    public let configuration: RTUPortConfiguration
+    private let store: RegisterStore
+    private let inputRegisters: Atomic<Bool>
+    private let onEvent: @Sendable (Event) -> Void
+    private let stopping = Atomic<Bool>(false)
+    private let wakeRead: Int32
+    private let wakeWrite: Int32
+    private let thread = Mutex<PosixThread?>(nil)
+
+    public init(
+        _ configuration: RTUPortConfiguration, store: RegisterStore, inputRegisters: Bool,
+        onEvent: @escaping @Sendable (Event) -> Void = { _ in }
+    ) {
+        self.configuration = configuration
+        self.store = store
+        self.inputRegisters = Atomic(inputRegisters)
+        self.onEvent = onEvent
+        var ends: [Int32] = [-1, -1]
+        if pipe(&ends) != 0 { fatalError("cannot create a pipe: \(String(cString: strerror(errno)))") }
+        for end in ends {
+            _ = fcntl(end, F_SETFD, FD_CLOEXEC)
+            _ = fcntl(end, F_SETFL, O_NONBLOCK)
+        }
+        wakeRead = ends[0]
+        wakeWrite = ends[1]
+    }
+
+    deinit {
+        _ = Glibc.close(wakeRead)
+        _ = Glibc.close(wakeWrite)
+    }
+
+    /// Whether FC04 is answered (as TCP's `input_registers`); takes effect at the next request.
+    public func setInputRegisters(_ value: Bool) { inputRegisters.store(value, ordering: .relaxed) }
+
+    public func start() {
+        thread.withLock { $0 = PosixThread.essential("Modbus RTU \(configuration.path)") { self.run() } }
+    }
+
+    /// Stops serving, closes the port and waits for the thread (a request being answered first).
+    public func stop() {
+        stopping.store(true, ordering: .relaxed)
+        var byte: UInt8 = 1
+        _ = write(wakeWrite, &byte, 1)
+        thread.withLock { t in
+            defer { t = nil }; return t
+        }?.join()
+    }
+
+    private var isStopping: Bool { stopping.load(ordering: .relaxed) }
+
+    private func run() {
+        var backoff: Int32 = 250
+        var failing = false
+        while !isStopping {
+            let line: RTULine
+            do {
+                line = try RTULine(configuration)
+            } catch {
+                if !failing { onEvent(.cannotOpen(configuration, error.reason)) }
+                failing = true
+                if wait(milliseconds: backoff) { return }
+                backoff = min(backoff * 2, 5000)
+                continue
+            }
+            failing = false
+            backoff = 250
+            onEvent(.opened(configuration))
+            if let reason = serve(line) {
+                onEvent(.lost(configuration, reason))
+                if wait(milliseconds: backoff) { return }
+            }
+        }
+    }
+
+    /// Waits for `milliseconds` or `stop()`; true if stopping.
+    private func wait(milliseconds: Int32) -> Bool {
+        var waiting = pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0)
+        _ = poll(&waiting, 1, milliseconds)
+        return isStopping
+    }
+
+    /// Answers requests until `stop()` (nil) or the port fails (why).
+    private func serve(_ line: RTULine) -> String? {
+        var cache = ImageCache()
+        while true {
+            var fds = [
+                pollfd(fd: line.fd, events: Int16(POLLIN), revents: 0),
+                pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0),
+            ]
+            guard poll(&fds, 2, -1) >= 0 else {
+                if errno == EINTR { continue }
+                return String(cString: strerror(errno))
+            }
+            if fds[1].revents != 0 || isStopping { return nil }
+            if fds[0].revents & Int16(POLLIN) == 0 {
+                return fds[0].revents & Int16(POLLNVAL) != 0 ? "descriptor closed" : "hung up"
+            }
+            switch line.receive() {
+            case .ignored:
+                continue
+            case .lost(let code):
+                return String(cString: modbus_strerror(code))
+            case .request(let frame):
+                do {
+                    try answer(frame, on: line, cache: &cache)
+                } catch {
+                    return error.reason
+                }
+            }
+        }
+    }
+
+    /// Answers one framed, checked request (address, PDU, CRC) — or stays silent.
+    private func answer(_ frame: [UInt8], on line: RTULine, cache: inout ImageCache) throws(ModbusServerError) {
+        let unit = frame[0]
+        let function = frame[1]
+        guard frame.count >= 4, configuration.serves(unit), function < 0x80 else { return }
+        guard let served = cache.image(for: unit, in: store) else { return }  // RTU's 0A: silence
+        if function == DeviceIdentification.function {
+            switch DeviceIdentification.answer(Array(frame[1..<(frame.count - 2)]), identity: served.image.identity) {
+            case .response(let pdu): try line.send(unit: unit, pdu: pdu)
+            case .exception(let exception): try line.reply(to: frame, exception: exception)
+            }
+            return
+        }
+        let request = RTUPort.request(frame)
+        let answer = Answer(
+            to: request, image: served.image, inputRegisters: inputRegisters.load(ordering: .relaxed),
+            now: MonotonicClock.now())
+        switch answer {
+        case .reply, .replyStale: try line.reply(to: frame, from: served.tables(for: answer))
+        case .exception(let exception): try line.reply(to: frame, exception: exception)
+        }
+    }
+
+    /// The fields of an RTU request (address, function, for FC03/FC04 start and quantity, CRC).
+    static func request(_ frame: [UInt8]) -> Request {
+        let function = frame[1]
+        guard function == Request.readHoldingRegisters || function == Request.readInputRegisters, frame.count >= 8 else {
+            return Request(unitID: frame[0], function: function)
+        }
+        return Request(
+            unitID: frame[0], function: function, address: UInt16(frame[2]) << 8 | UInt16(frame[3]),
+            quantity: UInt16(frame[4]) << 8 | UInt16(frame[5]))
+    }
+}
+
+/// The RTU ports of a running bridge; `apply` opens and closes ports to match a (reloaded)
+/// configuration, leaving ports whose settings did not change alone.
+public final class ModbusRTUServer: Sendable {
+    private let store: RegisterStore
+    private let onEvent: @Sendable (RTUPort.Event) -> Void
+    private let ports = Mutex<[RTUPort]>([])
+
+    public init(store: RegisterStore, onEvent: @escaping @Sendable (RTUPort.Event) -> Void = { _ in }) {
+        self.store = store
+        self.onEvent = onEvent
+    }
+
+    /// Serves exactly the ports of `configuration.rtu`.
+    public func apply(_ configuration: ServerConfiguration) {
+        let wanted = configuration.rtu
+        let (kept, dropped) = ports.withLock { ports in
+            (ports.filter { wanted.contains($0.configuration) }, ports.filter { !wanted.contains($0.configuration) })
+        }
+        dropped.forEach { $0.stop() }  // before opening a port whose settings changed
+        var running = kept
+        for port in kept { port.setInputRegisters(configuration.inputRegisters) }
+        for entry in wanted where !kept.contains(where: { $0.configuration == entry }) {
+            let port = RTUPort(entry, store: store, inputRegisters: configuration.inputRegisters, onEvent: onEvent)
+            port.start()
+            running.append(port)
+        }
+        ports.withLock { $0 = running }
+    }
+
+    /// The ports being served.
+    public var configurations: [RTUPortConfiguration] { ports.withLock { $0.map(\.configuration) } }
+
+    public func stop() {
+        let all = ports.withLock { ports in
+            defer { ports = [] }; return ports
+        }
+        all.forEach { $0.stop() }
+    }
+}
