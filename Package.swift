@@ -5,7 +5,7 @@ let package = Package(
     name: "tembridge",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "tembridge", targets: ["tembridge"]),
+        .executable(name: "tembridge", targets: ["tembridge"])
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -18,6 +18,9 @@ let package = Package(
             pkgConfig: "libmodbus",
             providers: [.apt(["libmodbus-dev"])]
         ),
+        // SQLite (Debian's libsqlite3-dev) and libpq (libpq-dev). Only ArchiveStore imports them.
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CPostgres", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         // The meter protocol: frames, checksum, T2K map, decoding, read planning. Pure.
         .target(name: "TEMProtocol"),
         // Plain POSIX threads for the blocking loops: servers, connections, pollers.
@@ -33,15 +36,19 @@ let package = Package(
             name: "Mapping",
             dependencies: ["TEMProtocol", "TEMLink", "ModbusServer", .product(name: "Yams", package: "Yams")]
         ),
+        // The archive store: records in SQLite, forwarded to PostgreSQL; the backfill/follow walk.
+        .target(name: "ArchiveStore", dependencies: ["CSQLite", "CPostgres", "TEMProtocol", "Threads"]),
         // The poller, snapshots and register images: the bridge between meters and Modbus.
         .target(
             name: "Bridge",
-            dependencies: ["TEMProtocol", "TEMLink", "TEMSimulator", "Mapping", "ModbusServer", "Threads"]
+            dependencies: [
+                "TEMProtocol", "TEMLink", "TEMSimulator", "Mapping", "ModbusServer", "Threads", "ArchiveStore",
+            ]
         ),
         .executableTarget(
             name: "tembridge",
             dependencies: [
-                "TEMProtocol", "TEMLink", "TEMSimulator", "Mapping", "ModbusServer", "Bridge",
+                "TEMProtocol", "TEMLink", "TEMSimulator", "Mapping", "ModbusServer", "Bridge", "ArchiveStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             // mapping/default.yaml, compiled into the binary for `tembridge demo`.
@@ -53,6 +60,7 @@ let package = Package(
         .testTarget(name: "MappingTests", dependencies: ["Mapping"], resources: [.copy("Corpus")]),
         .testTarget(name: "ModbusServerTests", dependencies: ["ModbusServer", "CModbus", "Threads"]),
         .testTarget(name: "BridgeTests", dependencies: ["Bridge", "CModbus", "ModbusServer"]),
+        .testTarget(name: "ArchiveStoreTests", dependencies: ["ArchiveStore", "TEMProtocol"]),
         .testTarget(name: "EndToEndTests", dependencies: ["CModbus"]),
     ]
 )

@@ -14,6 +14,7 @@ public final class Bridge: Sendable {
     private let log: Log
     private let openLink: @Sendable (Endpoint) throws(LinkError) -> any Link
     private let startedAt = MonotonicClock.now()
+    private let keeper: ArchiveKeeper?
 
     struct Running: Sendable {
         var mapping: Mapping
@@ -26,11 +27,13 @@ public final class Bridge: Sendable {
     private let tickerStop = Atomic<Bool>(false)
 
     /// Binds the server's port (so errors come before anything starts) without polling yet.
+    /// - Parameter keeper: keeps the meters' archive records in a store, if given.
     public init(
-        mapping: Mapping, log: Log = .standardError,
+        mapping: Mapping, log: Log = .standardError, keeper: ArchiveKeeper? = nil,
         openLink: @escaping @Sendable (Endpoint) throws(LinkError) -> any Link
     ) throws(ModbusServerError) {
         self.log = log
+        self.keeper = keeper
         self.openLink = openLink
         let refusals = RefusalLog(log: log)
         server = try ModbusTCPServer(configuration: mapping.server, store: store, onRefused: { refusals.report($0) })
@@ -99,7 +102,7 @@ public final class Bridge: Sendable {
         let pollers = mapping.lines.compactMap { line -> Poller? in
             let onLine = meters.filter { $0.config.line == line.name }
             guard !onLine.isEmpty else { return nil }
-            return Poller(line: line, meters: onLine, log: log, openLink: openLink) { [weak self] meter in
+            return Poller(line: line, meters: onLine, log: log, keeper: keeper, openLink: openLink) { [weak self] meter in
                 self?.render(meter)
             }
         }

@@ -14,16 +14,19 @@ public final class Poller: Sendable {
     private let openLink: @Sendable (Endpoint) throws(LinkError) -> any Link
     private let published: @Sendable (MeterRuntime) -> Void
     private let log: Log
+    private let keeper: ArchiveKeeper?
     private let stopping = Atomic<Bool>(false)
     private let thread = Mutex<PosixThread?>(nil)
 
     /// - Parameters:
+    ///   - keeper: after each good poll, reads archive records into the store (within its budget).
     ///   - published: called after each poll (good or failed) so the caller can re-render.
     public init(
-        line: LineConfig, meters: [MeterRuntime], log: Log,
+        line: LineConfig, meters: [MeterRuntime], log: Log, keeper: ArchiveKeeper? = nil,
         openLink: @escaping @Sendable (Endpoint) throws(LinkError) -> any Link,
         published: @escaping @Sendable (MeterRuntime) -> Void
     ) {
+        self.keeper = keeper
         self.line = line
         self.meters = meters
         self.openLink = openLink
@@ -66,6 +69,8 @@ public final class Poller: Sendable {
                 let snapshot = try poll(meter, client: client!, cache: &archiveCache[i])
                 backoff = 0
                 report(meter, meter.succeeded(snapshot))
+                published(meter)
+                keeper?.keep(meter.config, client: client!)
             } catch {
                 if error.isLinkDown {
                     // The link itself is down (converter unreachable): back off before reopening,

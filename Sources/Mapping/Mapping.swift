@@ -9,11 +9,16 @@ public struct Mapping: Sendable, Equatable {
     public var server: ServerConfiguration
     public var lines: [LineConfig]
     public var meters: [MeterConfig]
+    /// `archive_store:`, if the file has one.
+    public var archiveStore: ArchiveStoreConfig?
 
-    public init(server: ServerConfiguration, lines: [LineConfig], meters: [MeterConfig]) {
+    public init(
+        server: ServerConfiguration, lines: [LineConfig], meters: [MeterConfig], archiveStore: ArchiveStoreConfig? = nil
+    ) {
         self.server = server
         self.lines = lines
         self.meters = meters
+        self.archiveStore = archiveStore
     }
 
     /// The line called `name`.

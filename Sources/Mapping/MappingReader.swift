@@ -7,7 +7,7 @@ import Yams
 /// not, then runs the checks that span sections (`MappingChecks.swift`). Partly invalid parts
 /// are kept as far as they were read, so one mistake does not hide another.
 struct MappingReader {
-    static let topKeys = ["server", "lines", "meters", "register_sets"]
+    static let topKeys = ["server", "lines", "meters", "register_sets", "archive_store"]
     static let serverKeys = ["listen", "max_connections", "idle_timeout", "input_registers", "allow"]
     static let lineKeys = ["name", "endpoint", "timeout", "retries"]
     static let meterKeys = ["name", "line", "address", "unit_id", "poll_interval", "stale_after", "registers"]
@@ -56,9 +56,12 @@ struct MappingReader {
         if let node = read.required("lines", in: top) { lines = readLines(node) }
         var meters: [ReadMeter] = []
         if let node = read.required("meters", in: top) { meters = readMeters(node, lines: lines) }
+        let archiveStore = top["archive_store"].flatMap { readArchiveStore($0) }
         check(lines: lines, meters: meters)
         guard read.problems.isEmpty else { return nil }
-        return build(server: server, lines: lines ?? [], meters: meters)
+        var mapping = build(server: server, lines: lines ?? [], meters: meters)
+        mapping?.archiveStore = archiveStore
+        return mapping
     }
 
     // MARK: server

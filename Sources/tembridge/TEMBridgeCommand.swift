@@ -14,7 +14,7 @@ struct TEMBridgeCommand: ParsableCommand {
             """,
         subcommands: [
             Demo.self, Serve.self, Check.self, Registers.self, Identify.self, Read.self,
-            Archive.self, Simulate.self, BenchLine.self,
+            Archive.self, History.self, Report.self, Simulate.self, BenchLine.self,
         ]
     )
 

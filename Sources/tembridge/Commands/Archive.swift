@@ -108,32 +108,46 @@ enum ArchiveDate {
 }
 
 /// Writes records as they arrive, flushed one by one, so an interrupted export is valid so far.
+/// With `identified` (for `history`), each record starts with its `meter` and `serial_number`.
 final class ArchiveOutput {
     let format: Archive.Format
+    let identified: Bool
     private var count = 0
     static let names = ValueCatalog.archiveRecordNames.map(\.name).filter { $0 != "time" && $0 != "period" }
 
-    init(format: Archive.Format) { self.format = format }
+    init(format: Archive.Format, identified: Bool = false) {
+        self.format = format
+        self.identified = identified
+    }
 
     func begin() {
         switch format {
-        case .csv: emit((["time", "period"] + Self.names).joined(separator: ","))
+        case .csv:
+            emit(((identified ? ["meter", "serial_number"] : []) + ["time", "period"] + Self.names).joined(separator: ","))
         case .json: emit("[")
-        case .table: emit("written              period               energy.1 … energy.6 (MWh)  errors by system")
+        case .table:
+            emit(
+                (identified ? "meter  serial    " : "")
+                    + "written              period               energy.1 … energy.6 (MWh)  errors by system")
         }
     }
 
-    func write(_ record: ArchiveRecord) {
+    /// Writes `record`; `meter` and `serialNumber` are used when `identified`.
+    func write(_ record: ArchiveRecord, meter: String = "", serialNumber: UInt32 = 0) {
         let values = Self.names.map { ValueOutput.jsonNumber(record.values[$0]) }
         switch format {
         case .csv:
+            let identity = identified ? [ValueOutput.csvField(meter), String(serialNumber)] : []
             emit(
-                ([record.written.description, record.period.description] + values.map { $0 == "null" ? "" : $0 })
+                (identity + [record.written.description, record.period.description]
+                    + values.map { $0 == "null" ? "" : $0 })
                     .joined(separator: ","))
         case .json:
+            let identity =
+                identified ? "\"meter\": \(ValueOutput.jsonString(meter)), \"serial_number\": \(serialNumber), " : ""
             let body = zip(Self.names, values).map { "\(ValueOutput.jsonString($0)): \($1)" }.joined(separator: ", ")
             emit(
-                "\(count == 0 ? " " : ",") {\"time\": \"\(record.written)\", \"period\": \"\(record.period)\", \"values\": {\(body)}}"
+                "\(count == 0 ? " " : ",") {\(identity)\"time\": \"\(record.written)\", \"period\": \"\(record.period)\", \"values\": {\(body)}}"
             )
         case .table:
             let energies = (1...6).map { ValueOutput.formatNumber(record.values["energy.\($0)"] ?? 0) }.joined(separator: " ")
@@ -141,7 +155,8 @@ final class ArchiveOutput {
                 bits == 0 ? nil : "system \(system + 1): " + ArchiveRecord.errorWords(bits).joined(separator: ", ")
             }
             emit(
-                "\(record.written)  \(record.period)  \(energies)  \(errors.isEmpty ? "no errors" : errors.joined(separator: "; "))"
+                (identified ? "\(meter)  \(serialNumber)  " : "")
+                    + "\(record.written)  \(record.period)  \(energies)  \(errors.isEmpty ? "no errors" : errors.joined(separator: "; "))"
             )
         }
         count += 1

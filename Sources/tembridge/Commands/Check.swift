@@ -11,9 +11,13 @@ struct Check: ParsableCommand {
     func run() throws {
         do {
             let m = try MappingParser.load(path: mapping)
+            if let store = m.archiveStore, let problem = ArchiveStoreOpening.problem(store) {
+                print(problem)
+                throw ExitCode.failure
+            }
             let registers = m.meters.reduce(0) { $0 + $1.registers.count * $1.unitIDs.count }
             print("\(mapping): ok (\(m.lines.count) line(s), \(m.meters.count) meter(s), \(registers) register entries)")
-        } catch {
+        } catch let error as MappingErrors {
             for problem in error.problems { print(problem.description) }
             throw ExitCode.failure
         }

@@ -44,9 +44,11 @@ enum BridgeRunner {
         signal(SIGPIPE, SIG_IGN)
 
         let log = Log.standardError
+        let archive = try mapping.archiveStore.map { try ArchiveStoreOpening.start($0, log: log) }
+        defer { archive?.1?.stop() }
         let bridge: Bridge
         do {
-            bridge = try Bridge(mapping: mapping, log: log, openLink: openAnyLink)
+            bridge = try Bridge(mapping: mapping, log: log, keeper: archive?.0, openLink: openAnyLink)
         } catch {
             throw Failure("\(error)")
         }
