@@ -75,7 +75,11 @@ public final class UpstreamForwarder: Sendable {
                 backoff = 0
                 waitForWork(seconds: 60)
             } catch {
+                let wasConnected = connection != nil
                 connection = nil
+                // A connection lost mid-way (the server stopping) is retried at once; what
+                // that attempt finds (refused, unreachable) is the failure worth a line.
+                if wasConnected, lastFailure == nil { continue }
                 let kind = FailureKind(error)
                 if kind != lastFailure {
                     let queued = (try? store.count()).map { $0 - ((try? store.forwarded(to: name)) ?? 0) }
