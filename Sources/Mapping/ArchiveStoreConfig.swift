@@ -53,7 +53,7 @@ extension MappingReader {
                 guard let name = read.string(item) else { continue }
                 guard let kind = ArchiveKind(rawValue: name) else {
                     let hint = Suggestion.hint(for: name, in: ArchiveKind.allCases.map(\.rawValue))
-                    read.report("unknown archive kind '\(name)'\(hint) (hourly, daily or monthly)", at: item)
+                    read.report("unknown archive kind '\(name)'\(hint)", at: item)
                     continue
                 }
                 if kinds.contains(kind) { read.report("archive kind '\(name)' is listed twice", at: item) }

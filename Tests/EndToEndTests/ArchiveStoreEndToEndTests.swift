@@ -236,3 +236,34 @@ import Testing
         #expect(serials.count == 2)
     }
 }
+
+/// A store path that cannot be used: one `FILE:LINE:COL` line from `check` and `serve`, exit 1.
+@Suite struct ArchiveStorePathTests {
+    static func mapping(store: String) throws -> String {
+        try temporaryFile(ArchiveStoreEndToEndTests.map("sim://?frozen=1&addresses=1", store: store))
+    }
+
+    @Test func aPathThatCannotBeCreated() throws {
+        let path = try Self.mapping(store: "/nonexistent-tembridge/archive.sqlite")
+        let line =
+            "\(path):11:9: archive_store path '/nonexistent-tembridge/archive.sqlite': "
+            + "cannot create it: directory /nonexistent-tembridge does not exist\n"
+        let check = try tembridge(["check", "--mapping", path])
+        #expect(check.status == 1)
+        #expect(check.stdout == line)
+        let serve = try tembridge(["serve", "--mapping", path], timeout: 10)
+        #expect(serve.status == 1)
+        #expect(serve.stderr == "tembridge: " + line)
+    }
+
+    @Test func aCorruptDatabaseFile() throws {
+        let store = try temporaryFile(String(repeating: "not a database\n", count: 300), name: "archive.sqlite")
+        let path = try Self.mapping(store: store)
+        let serve = try tembridge(["serve", "--mapping", path], timeout: 10)
+        #expect(serve.status == 1)
+        #expect(serve.stderr == "tembridge: \(path):11:9: archive_store path '\(store)': file is not a database\n")
+        let history = try tembridge(["history", "--mapping", path, "--kind", "hourly"])
+        #expect(history.status == 1)
+        #expect(history.stderr == "tembridge: \(path):11:9: archive_store path '\(store)': file is not a database\n")
+    }
+}
