@@ -7,7 +7,7 @@
 SWIFT      ?= swift
 CONFIG     ?= debug
 BIN         = .build/$(CONFIG)/tembridge
-APT_PKGS    = libmodbus-dev mbpoll pkg-config libsqlite3-dev libpq-dev postgresql sqlite3
+APT_PKGS    = libmodbus-dev mbpoll pkg-config libsqlite3-dev libpq-dev postgresql
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all deps build release demo test bench fuzz fuzz-smoke soak clean

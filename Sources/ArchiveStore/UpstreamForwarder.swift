@@ -39,15 +39,16 @@ public final class UpstreamForwarder: Sendable {
     }
 
     public func start() {
-        let fd = wake.write
-        store.onStored { _ = write(fd, "x", 1) }
+        store.onStored { [weak self] in self?.wakeUp() }
         thread.withLock { $0 = PosixThread.essential("upstream forwarder") { self.run() } }
     }
+
+    private func wakeUp() { _ = write(wake.write, "x", 1) }
 
     /// Stops forwarding and waits for the thread (a batch in progress finishes first).
     public func stop() {
         stopping.store(true, ordering: .relaxed)
-        _ = write(wake.write, "x", 1)
+        wakeUp()
         thread.withLock { t in
             defer { t = nil }; return t
         }?.join()
@@ -59,6 +60,7 @@ public final class UpstreamForwarder: Sendable {
         var connection: PostgresConnection?
         var backoff = 0.0
         var lastFailure: FailureKind?
+        var retriedAtOnce = false
         while !isStopping {
             do throws(StoreError) {
                 if connection == nil || connection?.isOK == false {
@@ -73,13 +75,17 @@ public final class UpstreamForwarder: Sendable {
                     lastFailure = nil
                 }
                 backoff = 0
+                retriedAtOnce = false
                 waitForWork(seconds: 60)
             } catch {
                 let wasConnected = connection != nil
                 connection = nil
                 // A connection lost mid-way (the server stopping) is retried at once; what
                 // that attempt finds (refused, unreachable) is the failure worth a line.
-                if wasConnected, lastFailure == nil { continue }
+                if wasConnected, lastFailure == nil, !retriedAtOnce {
+                    retriedAtOnce = true
+                    continue
+                }
                 let kind = FailureKind(error)
                 if kind != lastFailure {
                     let queued = (try? store.count()).map { $0 - ((try? store.forwarded(to: name)) ?? 0) }
