@@ -1,13 +1,13 @@
 # tembridge — two commands for a new user on a fresh Debian machine:
 #   make demo   build and run the bridge over the embedded simulator on 127.0.0.1:1502
 #   make test   build and run every test (unit, end-to-end with real Modbus clients)
-# Missing system packages (libmodbus-dev, mbpoll, pkg-config, libsqlite3-dev, libpq-dev, postgresql for
+# Missing system packages (libmodbus-dev, mbpoll, pkg-config, libsqlite3-dev, libpq-dev; postgresql and chromium for
 # the archive store tests) are installed with apt-get.
 
 SWIFT      ?= swift
 CONFIG     ?= debug
 BIN         = .build/$(CONFIG)/tembridge
-APT_PKGS    = libmodbus-dev mbpoll pkg-config libsqlite3-dev libpq-dev postgresql
+APT_PKGS    = libmodbus-dev mbpoll pkg-config libsqlite3-dev libpq-dev postgresql chromium
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all deps build release demo test bench fuzz fuzz-smoke soak clean

@@ -29,24 +29,20 @@ final class PostgresConnection {
     /// True while the server is still there (as far as libpq knows).
     var isOK: Bool { PQstatus(handle) == CONNECTION_OK }
 
-    /// Runs `sql` with text parameters (nil is NULL); throws unless it succeeded.
+    /// Runs `sql` with text parameters (nil is NULL); throws unless it succeeded. Returns the
+    /// rows it affected.
     @discardableResult
     func execute(_ sql: String, _ parameters: [String?] = [], operation: String) throws(StoreError) -> Int {
-        let result = withOptionalCStrings(parameters) { p in
-            PQexecParams(handle, sql, Int32(parameters.count), nil, p, nil, nil, 0)
-        }
-        defer { PQclear(result) }
-        return try check(result, operation)
-    }
-
-    /// Throws unless `result` is a success; returns the rows it affected.
-    private func check(_ result: OpaquePointer?, _ operation: String) throws(StoreError) -> Int {
-        let status = PQresultStatus(result)
-        guard result != nil, status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK else {
-            let text = result.map { Self.message(PQresultErrorMessage($0)) } ?? ""
+        let result = PostgresResult(
+            withOptionalCStrings(parameters) { p in
+                PQexecParams(handle, sql, Int32(parameters.count), nil, p, nil, nil, 0)
+            })
+        let status = PQresultStatus(result.handle)
+        guard let r = result.handle, status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK else {
+            let text = result.handle.map { Self.message(PQresultErrorMessage($0)) } ?? ""
             throw StoreError(operation: operation, message: text.isEmpty ? Self.message(PQerrorMessage(handle)) : text)
         }
-        return Int(String(cString: PQcmdTuples(result))) ?? 0
+        return Int(String(cString: PQcmdTuples(r))) ?? 0
     }
 
     /// libpq's message on one line.
@@ -54,6 +50,15 @@ final class PostgresConnection {
         guard let text else { return "" }
         return String(cString: text).split(whereSeparator: \.isNewline).map { $0.trimmingSpaces }.joined(separator: "; ")
     }
+}
+
+/// One libpq result (`PGresult *`), cleared in `deinit`.
+final class PostgresResult {
+    let handle: OpaquePointer?
+
+    init(_ handle: OpaquePointer?) { self.handle = handle }
+
+    deinit { PQclear(handle) }
 }
 
 extension Substring {

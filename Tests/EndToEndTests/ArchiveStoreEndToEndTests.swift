@@ -167,8 +167,23 @@ import Testing
                 "report", "--mapping", mapping, "--meter", "heat1", "--from", "2024-01-10", "--to", "2024-02-05", "--format",
                 "html",
             ])
-        #expect(html.stdout.contains("@page { size: A4"))
         #expect(html.stdout.contains("Missing days: none"))
+        // Printed by a browser: one A4 page (595 × 842 pt).
+        let page = try temporaryFile(html.stdout, name: "report.html")
+        let pdf = page + ".pdf"
+        let print = Process()
+        print.executableURL = URL(fileURLWithPath: "/usr/bin/chromium")
+        print.arguments = [
+            "--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer", "--print-to-pdf=\(pdf)",
+            "file://\(page)",
+        ]
+        print.standardOutput = FileHandle.nullDevice
+        print.standardError = FileHandle.nullDevice
+        try print.run()
+        print.waitUntilExit()
+        let printed = String(decoding: (try? Data(contentsOf: URL(fileURLWithPath: pdf))) ?? Data(), as: UTF8.self)
+        #expect(printed.contains("/Count 1"), "one page")
+        #expect(printed.contains("/MediaBox [0 0 594.95996 841.91998]"), "A4")
     }
 
     static let valueNames: [String] = {

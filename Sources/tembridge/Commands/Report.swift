@@ -51,6 +51,17 @@ enum ReportOutput {
     static func day(_ t: Int) -> String { String(MeterClock(unixSeconds: t).description.prefix(10)) }
     static func number(_ v: Double) -> String { ValueOutput.jsonNumber(v) }
 
+    /// `v` with `digits` decimals, for people (the CSV keeps every digit).
+    static func fixed(_ v: Double, digits: Int = 3) -> String {
+        guard v.isFinite else { return "\(v)" }
+        var scale = 1.0
+        for _ in 0..<digits { scale *= 10 }
+        let units = Int64((abs(v) * scale).rounded())
+        let whole = units / Int64(scale), fraction = String(units % Int64(scale))
+        let padded = String(repeating: "0", count: digits - fraction.count) + fraction
+        return (v < 0 && units != 0 ? "-" : "") + "\(whole)" + (digits > 0 ? "." + padded : "")
+    }
+
     static func csv(_ r: ConsumptionReport) -> String {
         var lines = ["meter,system,quantity,unit,start,end,difference"]
         for s in r.systems {
@@ -94,14 +105,14 @@ enum ReportOutput {
             for q in s.quantities {
                 rows +=
                     "<tr><td>\(s.number)</td><td>\(q.name.prefix { $0 != "." })</td><td>\(escape(q.unit))</td>"
-                    + "<td>\(number(q.start))</td><td>\(number(q.end))</td><td><b>\(number(q.difference))</b></td></tr>\n"
+                    + "<td>\(fixed(q.start))</td><td>\(fixed(q.end))</td><td><b>\(fixed(q.difference))</b></td></tr>\n"
             }
         }
         var hours = ""
         for s in r.systems {
             hours +=
                 "<tr><td>\(s.number)</td>"
-                + s.hours.map { "<td>\(ValueOutput.formatNumber(($0.hours * 100).rounded() / 100))</td>" }.joined() + "</tr>\n"
+                + s.hours.map { "<td>\(fixed($0.hours, digits: 2))</td>" }.joined() + "</tr>\n"
         }
         let missing = r.missingDays.isEmpty ? "none" : r.missingDays.map(day).joined(separator: ", ")
         return """
@@ -114,12 +125,12 @@ enum ReportOutput {
             h1 { font-size: 14pt; margin: 0 0 4mm; }
             table { border-collapse: collapse; width: 100%; margin-bottom: 6mm; page-break-inside: avoid; }
             th, td { border: 0.3mm solid #444; padding: 1mm 2mm; text-align: right; }
-            th { background: #eee; } td:nth-child(-n+2) { text-align: left; }
+            th { background: #eee; } td:first-child, .quantities td:nth-child(2) { text-align: left; }
             </style></head><body>
             <h1>Heat consumption report</h1>
             <p>Meter <b>\(escape(r.meter))</b>, serial number \(r.serialNumbers.map(String.init).joined(separator: ", ")).
             Period \(day(r.from)) to \(day(r.to)); readings at \(readings[0]) and \(readings[1]).</p>
-            <table><tr><th>System</th><th>Quantity</th><th>Unit</th><th>Start</th><th>End</th><th>Consumption</th></tr>
+            <table class="quantities"><tr><th>System</th><th>Quantity</th><th>Unit</th><th>Start</th><th>End</th><th>Consumption</th></tr>
             \(rows)</table>
             <table><tr><th>System</th>\(ConsumptionReport.timeCounters.map { "<th>Hours \($0.replacingUnderscores)</th>" }.joined())</tr>
             \(hours)</table>
