@@ -7,7 +7,7 @@ import Testing
 @Suite(.serialized) struct ArchiveStoreEndToEndTests {
     static func map(
         _ endpoint: String, store: String, readsPerPoll: Int = 600, poll: String = "100ms", stale: String = "2s",
-        upstream: String? = nil
+        upstream: String? = nil, kinds: String = "[hourly, daily, monthly]"
     ) -> String {
         """
         server:
@@ -22,17 +22,20 @@ import Testing
         archive_store:
           path: \(store)
           reads_per_poll: \(readsPerPoll)
+          kinds: \(kinds)
         \(upstream.map { "  upstream: \"\($0)\"" } ?? "")
 
         """
     }
 
     /// A mapping file and the store path next to it.
-    static func files(_ endpoint: String, readsPerPoll: Int = 600, upstream: String? = nil) throws -> (String, String) {
+    static func files(
+        _ endpoint: String, readsPerPoll: Int = 600, upstream: String? = nil, kinds: String = "[hourly, daily, monthly]"
+    ) throws -> (String, String) {
         let dir = try temporaryFile("").components(separatedBy: "/").dropLast().joined(separator: "/")
         let store = "\(dir)/archive.sqlite"
         let path = "\(dir)/map.yaml"
-        try map(endpoint, store: store, readsPerPoll: readsPerPoll, upstream: upstream)
+        try map(endpoint, store: store, readsPerPoll: readsPerPoll, upstream: upstream, kinds: kinds)
             .write(toFile: path, atomically: true, encoding: .utf8)
         return (path, store)
     }
@@ -184,6 +187,20 @@ import Testing
         let printed = String(decoding: (try? Data(contentsOf: URL(fileURLWithPath: pdf))) ?? Data(), as: UTF8.self)
         #expect(printed.contains("/Count 1"), "one page")
         #expect(printed.contains("/MediaBox [0 0 594.95996 841.91998]"), "A4")
+    }
+
+    @Test func fullMonthlyRingOf1MiB() throws {
+        // 186 000 hours (21 years) of history: more than the 256 months of the ring.
+        let endpoint = "sim://?seed=74&addresses=1&frozen=1&history=186000&flash=1024"
+        let (mapping, _) = try Self.files(endpoint, kinds: "[monthly]")
+        let (server, _) = try Self.serve(mapping)
+        defer { server.stop() }
+        try server.wait(for: "meter heat1: monthly backfill done", timeout: 180)
+        #expect(server.stop() == 0)
+        let monthly = try Self.history(mapping, "monthly")
+        #expect(monthly.count == 256)
+        #expect(Set(monthly).count == 256)
+        #expect(try Self.history(mapping, "hourly").isEmpty)  // kinds: [monthly]
     }
 
     static let valueNames: [String] = {
