@@ -8,7 +8,7 @@ let package = Package(
     name: "tembridge",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "tembridge", targets: ["tembridge"]),
+        .executable(name: "tembridge", targets: ["tembridge"])
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -29,6 +29,9 @@ let package = Package(
             pkgConfig: "libmosquitto",
             providers: [.apt(["libmosquitto-dev"])]
         ),
+        // SQLite (Debian's libsqlite3-dev) and libpq (libpq-dev). Only ArchiveStore imports them.
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CPostgres", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         // The meter protocol: frames, checksum, T2K map, decoding, read planning. Pure.
         .target(name: "TEMProtocol"),
         // The mapping's value types, endpoints, listen addresses, networks, durations. No I/O.
@@ -58,10 +61,13 @@ let package = Package(
         .target(
             name: "Bridge",
             dependencies: [
-                "TEMProtocol", "Config", "Platform", "TEMLink", "ModbusServer",
+                "TEMProtocol", "Config", "Platform", "TEMLink", "ModbusServer", "ArchiveStore",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The archive store: records in SQLite, forwarded to PostgreSQL; the backfill/follow walk.
+        // The only code that touches libsqlite3 and libpq.
+        .target(name: "ArchiveStore", dependencies: ["CSQLite", "CPostgres", "TEMProtocol", "Platform"]),
         // The log line (`TIMESTAMP LEVEL message` on stderr) as a swift-log handler; only the
         // executable installs it.
         .target(name: "LogFormat", dependencies: [.product(name: "Logging", package: "swift-log")]),
@@ -74,7 +80,7 @@ let package = Package(
             name: "tembridge",
             dependencies: [
                 "TEMProtocol", "Config", "Platform", "TEMLink", "TEMSimulator", "Mapping", "ModbusServer", "Bridge",
-                "MeterDump", "LogFormat", "MQTT",
+                "MeterDump", "LogFormat", "MQTT", "ArchiveStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -97,6 +103,7 @@ let package = Package(
         ),
         .testTarget(name: "LogFormatTests", dependencies: ["LogFormat", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "MQTTTests", dependencies: ["MQTT", "Mapping", "Config", "TEMProtocol"]),
+        .testTarget(name: "ArchiveStoreTests", dependencies: ["ArchiveStore", "TEMProtocol", "Platform"]),
         .testTarget(name: "EndToEndTests", dependencies: ["CModbus"]),
     ]
 )

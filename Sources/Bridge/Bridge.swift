@@ -25,6 +25,7 @@ public final class Bridge: Sendable {
     private let openLink: @Sendable (Endpoint) throws(LinkError) -> any Link
     private let startedAt = MonotonicClock.now()
     private let events: MeterEvents?
+    private let keeper: ArchiveKeeper?
 
     struct Running: Sendable {
         var mapping: Mapping
@@ -37,13 +38,16 @@ public final class Bridge: Sendable {
     private let tickerStop = StopSignal()
 
     /// Binds the server's port (so errors come before anything starts) without polling yet.
-    /// - Parameter events: told of each good poll and each change of freshness, if given.
+    /// - Parameters:
+    ///   - keeper: keeps the meters' archive records in a store, if given.
+    ///   - events: told of each good poll and each change of freshness, if given.
     public init(
-        mapping: Mapping, logger: Logger = Logger(label: "tembridge.bridge"),
+        mapping: Mapping, logger: Logger = Logger(label: "tembridge.bridge"), keeper: ArchiveKeeper? = nil,
         openLink: @escaping @Sendable (Endpoint) throws(LinkError) -> any Link,
         events: MeterEvents? = nil
     ) throws(ModbusServerError) {
         self.logger = logger
+        self.keeper = keeper
         self.events = events
         self.openLink = openLink
         let refusals = RefusalLog(logger: logger)
@@ -129,7 +133,7 @@ public final class Bridge: Sendable {
         let pollers = mapping.lines.compactMap { line -> Poller? in
             let onLine = meters.filter { $0.config.line == line.name }
             guard !onLine.isEmpty else { return nil }
-            return Poller(line: line, meters: onLine, logger: logger, openLink: openLink) { [weak self] meter in
+            return Poller(line: line, meters: onLine, logger: logger, keeper: keeper, openLink: openLink) { [weak self] meter in
                 self?.render(meter)
             }
         }

@@ -21,16 +21,20 @@ public final class Poller: Sendable {
     private let openLink: @Sendable (Endpoint) throws(LinkError) -> any Link
     private let published: @Sendable (MeterRuntime) -> Void
     private let logger: Logger
+    private let keeper: ArchiveKeeper?
     private let worker = Worker()
     private var stopping: StopSignal { worker.stopSignal }
 
     /// - Parameters:
+    ///   - keeper: after each good poll, reads archive records into the store (within its budget).
     ///   - published: called after each poll (good or failed) so the caller can re-render.
     public init(
         line: LineConfig, meters: [MeterRuntime], logger: Logger = Logger(label: "tembridge.poller"),
+        keeper: ArchiveKeeper? = nil,
         openLink: @escaping @Sendable (Endpoint) throws(LinkError) -> any Link,
         published: @escaping @Sendable (MeterRuntime) -> Void
     ) {
+        self.keeper = keeper
         self.line = line
         self.meters = meters
         self.openLink = openLink
@@ -68,6 +72,9 @@ public final class Poller: Sendable {
                 let snapshot = try poll(meter, client: client!, state: &states[i])
                 schedule.ended(.succeeded, at: MonotonicClock.now())
                 report(meter, meter.succeeded(snapshot), state: &states[i])
+                // Served first; then the archive keeper reads within its budget of Flash reads.
+                published(meter)
+                keeper?.keep(meter.config, client: client!)
             } catch {
                 if error.isStopped { break }
                 schedule.ended(error.isLinkDown ? .linkDown : .failed, at: MonotonicClock.now())

@@ -9,12 +9,18 @@ public struct Mapping: Sendable, Equatable {
     public var meters: [MeterConfig]
     /// Where meter values are published over MQTT; nil when the file has no `mqtt` section.
     public var mqtt: MQTTConfig?
+    /// `archive_store:`, if the file has one.
+    public var archiveStore: ArchiveStoreConfig?
 
-    public init(server: ServerConfiguration, lines: [LineConfig], meters: [MeterConfig], mqtt: MQTTConfig? = nil) {
+    public init(
+        server: ServerConfiguration, lines: [LineConfig], meters: [MeterConfig], mqtt: MQTTConfig? = nil,
+        archiveStore: ArchiveStoreConfig? = nil
+    ) {
         self.server = server
         self.lines = lines
         self.meters = meters
         self.mqtt = mqtt
+        self.archiveStore = archiveStore
     }
 
     /// The line called `name`.

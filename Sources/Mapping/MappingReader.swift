@@ -6,7 +6,7 @@ import Yams
 /// not, then runs the checks that span sections (`MappingChecks.swift`). Partly invalid parts
 /// are kept as far as they were read, so one mistake does not hide another.
 struct MappingReader {
-    static let topKeys = ["server", "lines", "meters", "register_sets", "mqtt"]
+    static let topKeys = ["server", "lines", "meters", "register_sets", "mqtt", "archive_store"]
     static let serverKeys = ["listen", "max_connections", "idle_timeout", "input_registers", "allow", "rtu"]
     static let lineKeys = ["name", "endpoint", "timeout", "retries"]
     static let meterKeys = [
@@ -66,10 +66,12 @@ struct MappingReader {
             mqtt = readMQTT(node)
             checkTopicNames(meters)
         }
+        let archiveStore = top["archive_store"].flatMap { readArchiveStore($0) }
         check(lines: lines, meters: meters)
         guard read.problems.isEmpty else { return nil }
         var mapping = build(server: server, lines: lines ?? [], meters: meters)
         mapping?.mqtt = mqtt
+        mapping?.archiveStore = archiveStore
         return mapping
     }
 

@@ -90,7 +90,7 @@ public struct SimulatorOptions: Sendable, Hashable {
                 guard let v = UInt64(value) else { throw fail(key, "must be a whole number ≥ 0") }
                 seed = v
             case "history":
-                guard let v = Int(value), (0...100_000).contains(v) else { throw fail(key, "must be 0...100000 hours") }
+                guard let v = Int(value), (0...200_000).contains(v) else { throw fail(key, "must be 0...200000 hours") }
                 historyHours = v
             case "start":
                 guard let v = Int(value) ?? Self.parseTime(value) else {

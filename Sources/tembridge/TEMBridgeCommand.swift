@@ -17,7 +17,7 @@ struct TEMBridgeCommand: ParsableCommand {
             """,
         subcommands: [
             Demo.self, Serve.self, Check.self, Registers.self, Identify.self, Read.self,
-            Archive.self, Dump.self, Simulate.self, BenchLine.self,
+            Archive.self, Dump.self, History.self, Report.self, Simulate.self, BenchLine.self,
         ]
     )
 
@@ -64,4 +64,11 @@ struct StandardError: TextOutputStream {
     mutating func write(_ string: String) {
         _ = string.withCString { Glibc.write(2, $0, strlen($0)) }
     }
+}
+
+/// A failure while running, said in one line (`tembridge: …`, exit 1): the commands' own
+/// messages where no library error already says it.
+struct Failure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
 }

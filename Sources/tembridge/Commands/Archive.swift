@@ -133,36 +133,54 @@ struct ArchiveDate: Sendable {
 }
 
 /// Writes records as they arrive, flushed one by one, so an interrupted export is valid so far.
+/// With `identified` (for `history`), each record starts with its `meter` and `serial_number`.
 final class ArchiveOutput {
     let format: Archive.Format
+    let identified: Bool
     private var count = 0
     static let names = ValueCatalog.archiveRecordNames.map(\.name).filter { $0 != "time" && $0 != "period" }
 
-    init(format: Archive.Format) { self.format = format }
+    init(format: Archive.Format, identified: Bool = false) {
+        self.format = format
+        self.identified = identified
+    }
 
     func begin() {
         switch format {
-        case .csv: emit((["time", "period"] + Self.names).joined(separator: ","))
+        case .csv:
+            emit(((identified ? ["meter", "serial_number"] : []) + ["time", "period"] + Self.names).joined(separator: ","))
         case .json: emit("[")
-        case .table: emit("written              period               energy.1 … energy.6 (MWh)  errors by system")
+        case .table:
+            emit(
+                (identified ? "meter  serial    " : "")
+                    + "written              period               energy.1 … energy.6 (MWh)  errors by system")
         }
     }
 
     /// One record: a CSV row, a JSON array element (`{"period", "time", "values"}`, keys sorted,
-    /// numbers at full precision, a missing value null) or a table row.
-    func write(_ record: ArchiveRecord) throws {
+    /// numbers at full precision, a missing value null) or a table row. `meter` and
+    /// `serialNumber` lead the row when the output is `identified` (`history`).
+    func write(_ record: ArchiveRecord, meter: String = "", serialNumber: UInt32 = 0) throws {
         let values = Self.names.map { ValueOutput.finite(record.values[$0]) }
         switch format {
         case .csv:
+            let identity = identified ? [ValueOutput.csvField(meter), String(serialNumber)] : []
             let cells = values.map { $0.map(ValueOutput.formatNumber) ?? "" }
-            emit(([record.written.description, record.period.description] + cells).joined(separator: ","))
+            emit((identity + [record.written.description, record.period.description] + cells).joined(separator: ","))
         case .json:
             struct Row: Encodable {
+                let meter: String?
+                let serialNumber: UInt32?
                 let time: String
                 let period: String
                 let values: [String: Double?]
+                enum CodingKeys: String, CodingKey {
+                    case meter, time, period, values
+                    case serialNumber = "serial_number"
+                }
             }
             let row = Row(
+                meter: identified ? meter : nil, serialNumber: identified ? serialNumber : nil,
                 time: record.written.description, period: record.period.description,
                 values: Dictionary(zip(Self.names, values), uniquingKeysWith: { first, _ in first }))
             emit((count == 0 ? " " : ",") + (try JSONText.encode(row)))
@@ -172,7 +190,8 @@ final class ArchiveOutput {
                 bits == 0 ? nil : "system \(system + 1): " + ArchiveRecord.errorWords(bits).joined(separator: ", ")
             }
             emit(
-                "\(record.written)  \(record.period)  \(energies)  \(errors.isEmpty ? "no errors" : errors.joined(separator: "; "))"
+                (identified ? "\(meter)  \(serialNumber)  " : "")
+                    + "\(record.written)  \(record.period)  \(energies)  \(errors.isEmpty ? "no errors" : errors.joined(separator: "; "))"
             )
         }
         count += 1

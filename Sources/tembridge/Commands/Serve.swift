@@ -46,9 +46,11 @@ enum BridgeRunner {
         pthread_sigmask(SIG_BLOCK, &signals, nil)
         signal(SIGPIPE, SIG_IGN)
 
-        let mqtt = try MQTTLink(mapping: mapping)
-        let bridge = try Bridge(mapping: mapping, openLink: openAnyLink, events: mqtt.events)
         let logger = Logger(label: "tembridge.serve")
+        let archive = try mapping.archiveStore.map { try ArchiveStoreOpening.start($0) }
+        defer { archive?.1?.stop() }
+        let mqtt = try MQTTLink(mapping: mapping)
+        let bridge = try Bridge(mapping: mapping, keeper: archive?.0, openLink: openAnyLink, events: mqtt.events)
         bridge.start()
         let host = mapping.server.host
         // The usual first stumble: the map (like the contract's example) says 127.0.0.1 and the

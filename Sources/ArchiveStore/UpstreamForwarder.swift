@@ -1,0 +1,230 @@
+import Glibc
+import Platform
+import Synchronization
+import TEMProtocol
+
+/// Forwards every stored record to PostgreSQL, in store order, on a thread of its own: the
+/// pollers never wait for it. Progress is saved in the SQLite file after each committed batch,
+/// so a restart resumes; a batch re-sent after a crash is absorbed by `ON CONFLICT DO NOTHING`.
+/// While the server is down records stay queued in the store; retries back off from 1 s to
+/// 60 s, and each kind of failure is logged once, not once per retry.
+public final class UpstreamForwarder: Sendable {
+    /// A log line: `problem` is true for failures.
+    public typealias LogLine = @Sendable (_ problem: Bool, _ message: String) -> Void
+
+    private let store: ArchiveStore
+    private let conninfo: String
+    /// The upstream as logged and as the progress key: the URL without its password.
+    public let name: String
+    private let log: LogLine
+    private let stopping = Atomic<Bool>(false)
+    private let wake: (read: Int32, write: Int32)
+    private let thread = Mutex<PosixThread?>(nil)
+    static let batchSize = 500
+
+    public init(store: ArchiveStore, upstream: String, log: @escaping LogLine) {
+        self.store = store
+        conninfo = upstream
+        name = Self.withoutPassword(upstream)
+        self.log = log
+        var ends: [Int32] = [-1, -1]
+        _ = pipe(&ends)
+        for fd in ends { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
+        wake = (ends[0], ends[1])
+    }
+
+    deinit {
+        close(wake.read)
+        close(wake.write)
+    }
+
+    public func start() {
+        store.onStored { [weak self] in self?.wakeUp() }
+        thread.withLock { $0 = PosixThread.essential("upstream forwarder") { self.run() } }
+    }
+
+    private func wakeUp() { _ = write(wake.write, "x", 1) }
+
+    /// Stops forwarding and waits for the thread (a batch in progress finishes first).
+    public func stop() {
+        stopping.store(true, ordering: .relaxed)
+        wakeUp()
+        thread.withLock { t in
+            defer { t = nil }; return t
+        }?.join()
+    }
+
+    private var isStopping: Bool { stopping.load(ordering: .relaxed) }
+
+    private func run() {
+        var connection: PostgresConnection?
+        var backoff = 0.0
+        var lastFailure: FailureKind?
+        var retriedAtOnce = false
+        while !isStopping {
+            do throws(StoreError) {
+                if connection == nil || connection?.isOK == false {
+                    connection = nil
+                    let c = try PostgresConnection(conninfo)
+                    try c.execute(Self.schema, operation: "create the schema")
+                    connection = c
+                }
+                let sent = try forwardAll(connection!)
+                if lastFailure != nil {
+                    log(false, "upstream \(name): reachable again, forwarded \(sent) queued record(s)")
+                    lastFailure = nil
+                }
+                backoff = 0
+                retriedAtOnce = false
+                waitForWork(seconds: 60)
+            } catch {
+                let wasConnected = connection != nil
+                connection = nil
+                // A connection lost mid-way (the server stopping) is retried at once; what
+                // that attempt finds (refused, unreachable) is the failure worth a line.
+                if wasConnected, lastFailure == nil, !retriedAtOnce {
+                    retriedAtOnce = true
+                    continue
+                }
+                let kind = FailureKind(error)
+                if kind != lastFailure {
+                    let queued = (try? store.count()).map { $0 - ((try? store.forwarded(to: name)) ?? 0) }
+                    log(
+                        true,
+                        "upstream \(name): \(kind.summary): \(error.message); records stay queued locally"
+                            + (queued.map { " (\($0) not forwarded yet)" } ?? "") + ", retrying with backoff")
+                    lastFailure = kind
+                }
+                backoff = min(max(backoff * 2, 1), 60)
+                waitForWork(seconds: backoff, ignoreStores: true)
+            }
+        }
+    }
+
+    /// Sends every record not yet forwarded, a batch per transaction; returns how many.
+    private func forwardAll(_ connection: PostgresConnection) throws(StoreError) -> Int {
+        var sent = 0
+        while !isStopping {
+            let after = try store.forwarded(to: name)
+            let rows = try store.records(after: after, limit: Self.batchSize)
+            guard let last = rows.last else { break }
+            try connection.execute("BEGIN", operation: "begin")
+            do throws(StoreError) {
+                for row in rows { try connection.execute(Self.insertSQL, Self.parameters(row.record), operation: "insert") }
+                try connection.execute("COMMIT", operation: "commit")
+            } catch {
+                _ = try? connection.execute("ROLLBACK", operation: "rollback")
+                throw error
+            }
+            try store.setForwarded(to: name, id: last.id)
+            sent += rows.count
+        }
+        return sent
+    }
+
+    /// Sleeps up to `seconds`, ending early on stop or (unless `ignoreStores`) a new record.
+    private func waitForWork(seconds: Double, ignoreStores: Bool = false) {
+        let deadline = Double(time(nil)) + seconds
+        var buffer = [UInt8](repeating: 0, count: 64)
+        while !isStopping {
+            let left = deadline - Double(time(nil))
+            guard left > 0 else { return }
+            var p = pollfd(fd: wake.read, events: Int16(POLLIN), revents: 0)
+            if poll(&p, 1, Int32(min(left, 1) * 1000)) > 0 {
+                while read(wake.read, &buffer, buffer.count) > 0 {}
+                if !ignoreStores { return }
+            }
+        }
+    }
+
+    // MARK: Failures
+
+    /// The kinds of failure a person acts on differently.
+    enum FailureKind: Equatable {
+        case unreachable, refused, wrongPassword, other(String)
+
+        init(_ error: StoreError) {
+            let m = error.message.lowercased()
+            if m.contains("password authentication failed") || m.contains("no password supplied") {
+                self = .wrongPassword
+            } else if m.contains("connection refused") {
+                self = .refused
+            } else if m.contains("timeout") || m.contains("could not translate host") || m.contains("unreachable")
+                || m.contains("no route to host") || m.contains("server closed the connection")
+                || m.contains("no connection to the server") || m.contains("terminating connection")
+            {
+                self = .unreachable
+            } else {
+                self = .other(error.operation)
+            }
+        }
+
+        var summary: String {
+            switch self {
+            case .unreachable: "unreachable"
+            case .refused: "connection refused (is PostgreSQL running and listening there?)"
+            case .wrongPassword: "wrong password or user"
+            case let .other(operation): "\(operation) failed"
+            }
+        }
+    }
+
+    /// `postgres://user:secret@host/db` → `postgres://user@host/db`.
+    static func withoutPassword(_ url: String) -> String {
+        let parts = url.split(separator: "@", maxSplits: 1, omittingEmptySubsequences: false)
+        guard parts.count == 2, let schemeEnd = parts[0].firstIndex(of: "/") else { return url }
+        let userInfo = parts[0][schemeEnd...]
+        guard let colon = userInfo.firstIndex(of: ":") else { return url }
+        return String(parts[0][..<colon]) + "@" + String(parts[1])
+    }
+
+    // MARK: Schema
+
+    /// The central table (created if missing): the local `records` row, keyed the same way.
+    public static let schema = """
+        CREATE TABLE IF NOT EXISTS tembridge_archive (
+            serial_number bigint NOT NULL,
+            kind text NOT NULL CHECK (kind IN ('hourly', 'daily', 'monthly')),
+            period timestamp NOT NULL,
+            written timestamp NOT NULL,
+            meter text NOT NULL,
+            received_at timestamptz NOT NULL DEFAULT now(),
+            \(RecordColumns.sqlNames.map { "\($0) double precision" }.joined(separator: ",\n    ")),
+            raw bytea NOT NULL,
+            PRIMARY KEY (serial_number, kind, period)
+        )
+        """
+
+    static let insertSQL = """
+        INSERT INTO tembridge_archive (serial_number, kind, period, written, meter, \
+        \(RecordColumns.sqlNames.joined(separator: ", ")), raw)
+        VALUES (\((1...(6 + RecordColumns.names.count)).map { "$\($0)" }.joined(separator: ", ")))
+        ON CONFLICT DO NOTHING
+        """
+
+    static func parameters(_ r: StoredRecord) -> [String?] {
+        let hexDigits = Array("0123456789abcdef")
+        var raw = "\\x"
+        for byte in r.raw {
+            raw.append(hexDigits[Int(byte >> 4)])
+            raw.append(hexDigits[Int(byte & 0xF)])
+        }
+        return [String(r.serialNumber), r.kind.rawValue, timestamp(r.period), timestamp(r.written), r.meter]
+            + RecordColumns.names.map { name in r.record.values[name].map(number) }
+            + [raw]
+    }
+
+    private static func timestamp(_ seconds: Int) -> String {
+        MeterClock(unixSeconds: seconds).description.replacingT
+    }
+
+    private static func number(_ v: Double) -> String {
+        if v.isNaN { return "NaN" }
+        if v.isInfinite { return v > 0 ? "Infinity" : "-Infinity" }
+        return "\(v)"
+    }
+}
+
+extension String {
+    fileprivate var replacingT: String { String(map { $0 == "T" ? " " : $0 }) }
+}

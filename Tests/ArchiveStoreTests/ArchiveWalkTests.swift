@@ -1,0 +1,170 @@
+import TEMProtocol
+import Testing
+
+@testable import ArchiveStore
+
+/// The backfill/follow walk over a simulated ring of periods: no I/O, every step checked.
+struct ArchiveWalkTests {
+    /// A ring of `size` slots; `written` records so far, record n has period n hours.
+    struct Ring {
+        let size: Int
+        var written: Int
+        var damaged: Set<Int> = []  // periods whose slot has an impossible date
+
+        var newest: Int { (written - 1 + size) % size }
+        /// What slot `index` holds: a period, or nil if never written.
+        func period(at index: Int) -> Int? {
+            guard written > 0 else { return nil }
+            // The newest record sits at `newest`; slot i holds the record written `back` before it.
+            let back = (newest - index + size) % size
+            let n = written - 1 - back
+            return n >= 0 ? n : nil
+        }
+        func outcome(_ step: ArchivePollPlan.Step) -> ArchivePollPlan.Outcome {
+            switch step {
+            case let .probe(_, index): return .stamp(period(at: index).map { UInt32($0) } ?? 0xFFFF_FFFF)
+            case let .follow(_, index), let .backfill(_, index):
+                guard let p = period(at: index) else { return .neverWritten }
+                if damaged.contains(p) { return .impossibleDate(stamp: 0xDEAD) }
+                return .record(period: p * 3600, stamp: UInt32(p))
+            }
+        }
+    }
+
+    /// Runs polls until nothing is left to do; returns stored periods (hours) and gaps.
+    func run(
+        _ ring: inout Ring, cursor: inout ArchiveCursor?, budget: Int, backfill: Bool = true, verify: Bool = false,
+        polls: Int = 10_000, writeEvery: Int = 0, stored: inout [Int], gaps: inout [ArchiveGap]
+    ) -> Int {
+        var reads = 0
+        for poll in 0..<polls {
+            if writeEvery > 0, poll > 0, poll % writeEvery == 0 { ring.written += 1 }
+            let c = cursor ?? .firstContact(ring: ring.size, newest: ring.newest, backfill: backfill)
+            var plan = ArchivePollPlan(
+                cursors: [.hourly: c], newest: [.hourly: ring.newest], verify: verify && poll == 0, budget: budget)
+            var steps = 0
+            while let step = plan.next() {
+                steps += 1
+                let verdict = plan.apply(step, ring.outcome(step))
+                if verdict.store, case let .record(period, _) = ring.outcome(step) { stored.append(period / 3600) }
+                if let gap = verdict.gap { gaps.append(gap) }
+            }
+            reads += plan.used
+            #expect(plan.used <= budget)
+            cursor = plan.cursors[.hourly]
+            if steps == 0, writeEvery == 0 { return poll }
+        }
+        return polls
+    }
+
+    @Test func backfillReadsTheWholeRingOnceWithinTheBudget() {
+        var ring = Ring(size: 100, written: 250)
+        var cursor: ArchiveCursor?
+        var stored: [Int] = [], gaps: [ArchiveGap] = []
+        let polls = run(&ring, cursor: &cursor, budget: 12, stored: &stored, gaps: &gaps)
+        #expect(stored.sorted() == Array(150..<250))
+        #expect(Set(stored).count == stored.count)
+        #expect(stored.first == 249)  // the newest first
+        #expect(polls == 50)  // two records per poll
+        #expect(gaps.isEmpty)
+        #expect(cursor?.backfillLeft == 0)
+        #expect(cursor?.backfillDone == 100)
+    }
+
+    @Test func anUnwrappedRingStopsAtTheFirstNeverWrittenSlot() {
+        var ring = Ring(size: 100, written: 30)
+        var cursor: ArchiveCursor?
+        var stored: [Int] = [], gaps: [ArchiveGap] = []
+        _ = run(&ring, cursor: &cursor, budget: 60, stored: &stored, gaps: &gaps)
+        #expect(stored.sorted() == Array(0..<30))
+        #expect(cursor?.backfillLeft == 0)
+    }
+
+    @Test func followReadsOnlyNewRecordsAfterBackfill() {
+        var ring = Ring(size: 50, written: 80)
+        var cursor: ArchiveCursor?
+        var stored: [Int] = [], gaps: [ArchiveGap] = []
+        _ = run(&ring, cursor: &cursor, budget: 600, stored: &stored, gaps: &gaps)
+        stored = []
+        ring.written += 3
+        _ = run(&ring, cursor: &cursor, budget: 600, stored: &stored, gaps: &gaps)
+        #expect(stored == [80, 81, 82])
+        #expect(gaps.isEmpty)
+    }
+
+    @Test func backfillWhileTheMeterWritesLosesOnlyOverwrittenOldestRecords() {
+        var ring = Ring(size: 40, written: 100)
+        var cursor: ArchiveCursor?
+        var stored: [Int] = [], gaps: [ArchiveGap] = []
+        // One record per poll; the meter writes one every 4 polls.
+        _ = run(&ring, cursor: &cursor, budget: 6, polls: 200, writeEvery: 4, stored: &stored, gaps: &gaps)
+        let newest = ring.written - 1
+        #expect(Set(stored).count == stored.count)
+        #expect(stored.contains(newest))
+        // Everything from the oldest stored to the newest, without a hole.
+        let low = stored.min()!
+        #expect(Set(stored) == Set(low...newest))
+        #expect(gaps.isEmpty)
+    }
+
+    @Test func aRingThatCameRoundWhileStoppedLeavesOneGap() {
+        var ring = Ring(size: 30, written: 40)
+        var cursor: ArchiveCursor?
+        var stored: [Int] = [], gaps: [ArchiveGap] = []
+        _ = run(&ring, cursor: &cursor, budget: 600, stored: &stored, gaps: &gaps)
+        stored = []
+        ring.written += 75  // stopped: 75 records written, the ring holds 30
+        _ = run(&ring, cursor: &cursor, budget: 600, verify: true, stored: &stored, gaps: &gaps)
+        #expect(stored == Array(85..<115))  // the whole ring, oldest first
+        #expect(gaps == [ArchiveGap(kind: .hourly, first: 40 * 3600, last: 84 * 3600, count: 45)])
+    }
+
+    @Test func withoutTheProbeAStopOfExactlyOneRingWouldGoUnnoticed() {
+        var ring = Ring(size: 30, written: 40)
+        var cursor: ArchiveCursor?
+        var stored: [Int] = [], gaps: [ArchiveGap] = []
+        _ = run(&ring, cursor: &cursor, budget: 600, stored: &stored, gaps: &gaps)
+        stored = []
+        ring.written += 30  // the pointer is back where it was
+        _ = run(&ring, cursor: &cursor, budget: 600, verify: true, stored: &stored, gaps: &gaps)
+        #expect(stored == Array(40..<70))
+        #expect(gaps.isEmpty)  // 30 written, 30 read: nothing lost
+    }
+
+    @Test func damagedSlotsAreSkippedAndLeaveAGap() {
+        var ring = Ring(size: 50, written: 50, damaged: [20])
+        var cursor: ArchiveCursor?
+        var stored: [Int] = [], gaps: [ArchiveGap] = []
+        _ = run(&ring, cursor: &cursor, budget: 600, stored: &stored, gaps: &gaps)
+        #expect(stored.sorted() == Array(0..<20) + Array(21..<50))
+        #expect(gaps == [ArchiveGap(kind: .hourly, first: 20 * 3600, last: 20 * 3600, count: 1)])
+    }
+
+    @Test func withoutBackfillOnlyTheNewestAndThenNewRecordsAreRead() {
+        var ring = Ring(size: 50, written: 70)
+        var cursor: ArchiveCursor?
+        var stored: [Int] = [], gaps: [ArchiveGap] = []
+        _ = run(&ring, cursor: &cursor, budget: 600, backfill: false, stored: &stored, gaps: &gaps)
+        #expect(stored == [69])
+        ring.written += 2
+        _ = run(&ring, cursor: &cursor, budget: 600, backfill: false, stored: &stored, gaps: &gaps)
+        #expect(stored == [69, 70, 71])
+    }
+
+    @Test func aBudgetBelowOneRecordReadsNothing() {
+        let ring = Ring(size: 10, written: 10)
+        var plan = ArchivePollPlan(
+            cursors: [.hourly: .firstContact(ring: 10, newest: ring.newest, backfill: true)],
+            newest: [.hourly: ring.newest], verify: false, budget: 5)
+        #expect(plan.next() == nil)
+    }
+
+    @Test func monthlyPeriodsStepByCalendarMonth() {
+        let jan = MeterClock(year: 2024, month: 1, day: 1, hour: 0, minute: 0, second: 0).unixSeconds!
+        let mar = MeterClock(year: 2024, month: 3, day: 1, hour: 0, minute: 0, second: 0).unixSeconds!
+        let gap = ArchivePeriods.gap(.monthly, after: jan, before: mar)
+        #expect(gap?.count == 1)
+        #expect(gap.map { MeterClock(unixSeconds: $0.first).description } == "2024-02-01T00:00:00")
+        #expect(ArchivePeriods.gap(.daily, after: jan, before: jan + 86_400) == nil)
+    }
+}
