@@ -1,12 +1,13 @@
 # tembridge — two commands for a new user on a fresh Debian machine:
 #   make demo   build and run the bridge over the embedded simulator on 127.0.0.1:1502
 #   make test   build and run every test (unit, end-to-end with real Modbus clients)
-# Missing system packages (libmodbus-dev, mbpoll, pkg-config) are installed with apt-get.
+# Missing system packages (libmodbus-dev, mbpoll, pkg-config; chromium and curl for the console's
+# end-to-end tests) are installed with apt-get.
 
 SWIFT      ?= swift
 CONFIG     ?= debug
 BIN         = .build/$(CONFIG)/tembridge
-APT_PKGS    = libmodbus-dev mbpoll pkg-config
+APT_PKGS    = libmodbus-dev mbpoll pkg-config chromium curl
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all deps build release demo test bench fuzz fuzz-smoke soak clean

@@ -5,11 +5,15 @@ let package = Package(
     name: "tembridge",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "tembridge", targets: ["tembridge"]),
+        .executable(name: "tembridge", targets: ["tembridge"])
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
     ],
     targets: [
         // libmodbus, from Debian's libmodbus-dev. Only ModbusServer imports it.
@@ -38,10 +42,23 @@ let package = Package(
             name: "Bridge",
             dependencies: ["TEMProtocol", "TEMLink", "TEMSimulator", "Mapping", "ModbusServer", "Threads"]
         ),
+        // The operations console: HTTP (Hummingbird), /metrics (swift-prometheus), the status page.
+        .target(
+            name: "Console",
+            dependencies: [
+                "Bridge", "Mapping",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // The sd_notify protocol for `serve` under systemd (Type=notify, WatchdogSec=). POSIX only.
+        .target(name: "Systemd"),
         .executableTarget(
             name: "tembridge",
             dependencies: [
-                "TEMProtocol", "TEMLink", "TEMSimulator", "Mapping", "ModbusServer", "Bridge",
+                "TEMProtocol", "TEMLink", "TEMSimulator", "Mapping", "ModbusServer", "Bridge", "Console", "Systemd", "Threads",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             // mapping/default.yaml, compiled into the binary for `tembridge demo`.
@@ -53,6 +70,7 @@ let package = Package(
         .testTarget(name: "MappingTests", dependencies: ["Mapping"], resources: [.copy("Corpus")]),
         .testTarget(name: "ModbusServerTests", dependencies: ["ModbusServer", "CModbus", "Threads"]),
         .testTarget(name: "BridgeTests", dependencies: ["Bridge", "CModbus", "ModbusServer"]),
+        .testTarget(name: "ConsoleTests", dependencies: ["Console", "TEMLink"]),
         .testTarget(name: "EndToEndTests", dependencies: ["CModbus"]),
     ]
 )

@@ -24,13 +24,21 @@ public final class Bridge: Sendable {
     private let running: Mutex<Running>
     private let threads = Mutex<[PosixThread]>([])
     private let tickerStop = Atomic<Bool>(false)
+    /// Exchange counters and frame taps per line name; kept across reloads.
+    let lineMonitorsMutex = Mutex<[String: LineMonitor]>([:])
+    let lineObservers: LineMonitor.Observers
+    /// Wall-clock start, seconds since 1970.
+    let startedWall = Bridge.wallClock()
+    let reloadsOK = Atomic<Int>(0)
+    let reloadsFailed = Atomic<Int>(0)
 
     /// Binds the server's port (so errors come before anything starts) without polling yet.
     public init(
-        mapping: Mapping, log: Log = .standardError,
+        mapping: Mapping, log: Log = .standardError, observers: LineMonitor.Observers = LineMonitor.Observers(),
         openLink: @escaping @Sendable (Endpoint) throws(LinkError) -> any Link
     ) throws(ModbusServerError) {
         self.log = log
+        self.lineObservers = observers
         self.openLink = openLink
         let refusals = RefusalLog(log: log)
         server = try ModbusTCPServer(configuration: mapping.server, store: store, onRefused: { refusals.report($0) })
@@ -71,6 +79,7 @@ public final class Bridge: Sendable {
         }
         server.update(mapping.server)
         install(meters: fresh, mapping: mapping)
+        reloadsOK.wrappingAdd(1, ordering: .relaxed)
         log(.info, "mapping reloaded: \(mapping.meters.count) meter(s) on \(mapping.lines.count) line(s)")
         let (was, now) = (old.mapping.server, mapping.server)
         if (was.host, was.port) != (now.host, now.port) {
@@ -91,6 +100,25 @@ public final class Bridge: Sendable {
         }.forEach { $0.join() }
     }
 
+    /// Whether every poller thread is making progress (for the systemd watchdog).
+    public func pollersProgressing() -> Bool {
+        let now = MonotonicClock.now()
+        return running.withLock { $0.pollers }.allSatisfy { $0.isProgressing(at: now) }
+    }
+
+    /// The mapping in force and its meters.
+    func currentMapping() -> (Mapping, [MeterRuntime]) {
+        running.withLock { ($0.mapping, $0.meters) }
+    }
+
+    /// The Modbus server's counters now.
+    func modbusStatus() -> BridgeStatus.Modbus {
+        let refused = server.counters.refused
+        return BridgeStatus.Modbus(
+            connections: server.connectionCount, requests: server.counters.requestCounts,
+            refusedNotAllowed: refused.allow, refusedMaxConnections: refused.maxConnections)
+    }
+
     private func endpoint(of meter: MeterRuntime, in mapping: Mapping) -> Endpoint? {
         mapping.lines.first { $0.name == meter.config.line }?.endpoint
     }
@@ -99,7 +127,8 @@ public final class Bridge: Sendable {
         let pollers = mapping.lines.compactMap { line -> Poller? in
             let onLine = meters.filter { $0.config.line == line.name }
             guard !onLine.isEmpty else { return nil }
-            return Poller(line: line, meters: onLine, log: log, openLink: openLink) { [weak self] meter in
+            return Poller(line: line, meters: onLine, log: log, openLink: openLink, monitor: monitor(of: line.name)) {
+                [weak self] meter in
                 self?.render(meter)
             }
         }

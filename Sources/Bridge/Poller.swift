@@ -16,14 +16,19 @@ public final class Poller: Sendable {
     private let log: Log
     private let stopping = Atomic<Bool>(false)
     private let thread = Mutex<PosixThread?>(nil)
+    private let monitor: LineMonitor?
+    /// Monotonic time the thread last showed progress: a poll ended or a wait step passed.
+    private let heartbeat = Atomic<UInt64>(MonotonicClock.now())
 
     /// - Parameters:
     ///   - published: called after each poll (good or failed) so the caller can re-render.
     public init(
         line: LineConfig, meters: [MeterRuntime], log: Log,
         openLink: @escaping @Sendable (Endpoint) throws(LinkError) -> any Link,
+        monitor: LineMonitor? = nil,
         published: @escaping @Sendable (MeterRuntime) -> Void
     ) {
+        self.monitor = monitor
         self.line = line
         self.meters = meters
         self.openLink = openLink
@@ -44,6 +49,21 @@ public final class Poller: Sendable {
         }?.join()
     }
 
+    /// Whether the thread showed progress recently enough at `now`: within the longest a poll
+    /// of one of its meters may take (every exchange failing after all its retries) plus 5 s.
+    /// A poller stuck beyond that is hung; the systemd watchdog stops being fed.
+    public func isProgressing(at now: UInt64) -> Bool {
+        let last = heartbeat.load(ordering: .relaxed)
+        return now < last || now - last <= progressBound
+    }
+
+    /// The longest one poll may take, nanoseconds.
+    var progressBound: UInt64 {
+        let exchanges = meters.map { $0.plan.reads.count + 8 * $0.archiveKinds.count + 1 }.max() ?? 1
+        let attempt = UInt64(line.timeout.nanoseconds) + 200_000_000  // + the drain after a failure
+        return UInt64(exchanges) * UInt64(line.retries + 1) * attempt + 5_000_000_000
+    }
+
     private var isStopping: Bool { stopping.load(ordering: .relaxed) }
 
     private func run() {
@@ -60,7 +80,7 @@ public final class Poller: Sendable {
             do throws(PollError) {
                 if client == nil {
                     do throws(LinkError) {
-                        client = MeterClient(link: try openLink(line.endpoint), settings: settings)
+                        client = MeterClient(link: try openLink(line.endpoint), settings: settings, monitor: monitor)
                     } catch { throw .link(error) }
                 }
                 let snapshot = try poll(meter, client: client!, cache: &archiveCache[i])
@@ -78,6 +98,7 @@ public final class Poller: Sendable {
             let now = MonotonicClock.now()
             for other in meters where other !== meter { report(other, other.tick(at: now)) }
             published(meter)
+            heartbeat.store(MonotonicClock.now(), ordering: .relaxed)
         }
         client?.link.close()
     }
@@ -134,6 +155,7 @@ public final class Poller: Sendable {
     private func sleep(until deadline: UInt64) -> Bool {
         while !isStopping {
             let now = MonotonicClock.now()
+            heartbeat.store(now, ordering: .relaxed)
             guard now < deadline else { return true }
             let step = min(deadline - now, 20_000_000)
             var ts = timespec(tv_sec: 0, tv_nsec: Int(step))

@@ -9,11 +9,14 @@ public struct Mapping: Sendable, Equatable {
     public var server: ServerConfiguration
     public var lines: [LineConfig]
     public var meters: [MeterConfig]
+    /// The operations console (`http:`); nil = none.
+    public var http: HTTPConfiguration?
 
-    public init(server: ServerConfiguration, lines: [LineConfig], meters: [MeterConfig]) {
+    public init(server: ServerConfiguration, lines: [LineConfig], meters: [MeterConfig], http: HTTPConfiguration? = nil) {
         self.server = server
         self.lines = lines
         self.meters = meters
+        self.http = http
     }
 
     /// The line called `name`.

@@ -7,6 +7,7 @@ struct Connection {
     let socket: Int32
     let store: RegisterStore
     let settings: LiveSettings
+    let counters: ModbusCounters
 
     /// Serves requests until the client disconnects, sends nothing for the idle timeout, stalls
     /// inside a frame for the byte timeout (0.5 s), does not take a response for the idle timeout,
@@ -42,8 +43,12 @@ struct Connection {
                     inputRegisters: settings.inputRegisters.load(ordering: .relaxed), now: MonotonicClock.now())
                 switch answer {
                 case .reply:
+                    // libmodbus answers 02 itself for a range outside the image's span.
+                    counters.countRequest(
+                        function: request.function, exception: served!.image.spans(request) ? nil : 0x02)
                     try context.reply(to: frame, from: served!.mapping)  // .reply implies an image
                 case .exception(let exception):
+                    counters.countRequest(function: request.function, exception: exception.rawValue)
                     try context.reply(to: frame, exception: exception)
                 }
             }

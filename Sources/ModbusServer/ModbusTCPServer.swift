@@ -18,6 +18,8 @@ public final class ModbusTCPServer: Sendable {
     private let settings: LiveSettings
     private let state: Mutex<State>
     private let onRefused: (@Sendable (Refusal) -> Void)?
+    /// Requests answered and clients refused, for the operations console.
+    public let counters = ModbusCounters()
 
     /// A client closed as soon as it connected, and why.
     public struct Refusal: Sendable, Equatable, CustomStringConvertible {
@@ -149,10 +151,11 @@ public final class ModbusTCPServer: Sendable {
         }
         guard case let .admitted(id) = admission else {
             _ = close(socket)
+            if case let .refused(reason) = admission { counters.countRefusal(reason) }
             if case let .refused(reason) = admission { onRefused?(Refusal(client: IPv4Network.dotted(address), reason: reason)) }
             return
         }
-        let connection = Connection(socket: socket, store: store, settings: settings)
+        let connection = Connection(socket: socket, store: store, settings: settings, counters: counters)
         let started = PosixThread.detach {
             connection.serve()
             self.release(id)

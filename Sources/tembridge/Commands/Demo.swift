@@ -10,6 +10,9 @@ struct Demo: ParsableCommand {
     @Option(help: "Where to serve Modbus TCP, HOST:PORT.")
     var listen: String = "127.0.0.1:1502"
 
+    @Option(help: "Where to serve the operations console (HTTP), HOST:PORT, or 'off'.")
+    var http: String = "127.0.0.1:8080"
+
     func run() throws {
         try reportingFailures {
             var mapping: Mapping
@@ -25,6 +28,12 @@ struct Demo: ParsableCommand {
             }
             mapping.server.host = host
             mapping.server.port = port
+            if http != "off" {
+                switch ListenAddress.parse(http) {
+                case let .success(address): mapping.http = HTTPConfiguration(host: address.host, port: address.port)
+                case let .failure(problem): throw Failure("--http: \(problem) (or --http off)")
+                }
+            }
             let banner = """
                 tembridge demo: 2 simulated TEM-106 meters on Modbus TCP \(listen) (unit ids 1 and 2).
                 Read temperature.1 (float32 at register 100) of unit 1:
@@ -32,7 +41,11 @@ struct Demo: ParsableCommand {
                 The register table: tembridge registers --mapping mapping/default.yaml
                 Ctrl-C stops.
                 """
-            try BridgeRunner.run(mapping, reload: nil, banner: banner)
+            try BridgeRunner.run(mapping, reload: nil, banner: banner) { url in
+                guard let url else { return banner }
+                return banner.replacing(
+                    "Ctrl-C stops.", with: "The operations console (status page, /metrics): \(url)\nCtrl-C stops.")
+            }
         }
     }
 }

@@ -34,7 +34,10 @@ func loadMapping(_ path: String) throws -> Mapping {
 
 /// Runs a bridge until SIGTERM/SIGINT, reloading on SIGHUP.
 enum BridgeRunner {
-    static func run(_ mapping: Mapping, reload: (() throws -> Mapping)?, banner: String? = nil) throws {
+    static func run(
+        _ mapping: Mapping, reload: (() throws -> Mapping)?, banner: String? = nil,
+        bannerWithConsole: ((String?) -> String)? = nil
+    ) throws {
         // Signals are taken synchronously by this thread with sigwait; block them first so
         // every thread started afterwards inherits the mask.
         var signals = sigset_t()
@@ -44,12 +47,14 @@ enum BridgeRunner {
         signal(SIGPIPE, SIG_IGN)
 
         let log = Log.standardError
+        let operations = Operations(log: log)
         let bridge: Bridge
         do {
-            bridge = try Bridge(mapping: mapping, log: log, openLink: openAnyLink)
+            bridge = try Bridge(mapping: mapping, log: log, observers: operations.instruments.observers, openLink: openAnyLink)
         } catch {
             throw Failure("\(error)")
         }
+        try operations.startConsole(mapping.http, bridge: bridge)
         bridge.start()
         let host = mapping.server.host
         // The usual first stumble: the map (like the contract's example) says 127.0.0.1 and the
@@ -60,7 +65,9 @@ enum BridgeRunner {
             "serving Modbus TCP on \(host):\(bridge.port): "
                 + "\(mapping.meters.count) meter(s) on \(mapping.lines.count) line(s)"
                 + (loopback ? " (this machine only; listen: 0.0.0.0:\(bridge.port) serves the network)" : ""))
-        if let banner { print(banner); fflush(nil) }
+        if let banner = bannerWithConsole?(operations.consoleURL) ?? banner { print(banner); fflush(nil) }
+        operations.notify("READY=1")
+        operations.startWatchdog(bridge: bridge)
 
         while true {
             var received: Int32 = 0
@@ -71,13 +78,21 @@ enum BridgeRunner {
                     log(.info, "SIGHUP: nothing to reload (the embedded map is fixed)")
                     continue
                 }
+                operations.notify("RELOADING=1\nMONOTONIC_USEC=\(Operations.monotonicMicroseconds())")
                 do {
-                    bridge.reload(try reload())
+                    let mapping = try reload()
+                    bridge.reload(mapping)
+                    operations.reload(mapping.http, bridge: bridge)
                 } catch {
+                    bridge.reloadFailed()
                     log(.error, "reload rejected, the previous map keeps serving")
                 }
+                operations.notify("READY=1")
             default:
                 log(.info, "stopping")
+                operations.notify("STOPPING=1")
+                operations.stopWatchdog()
+                operations.stopConsole()
                 bridge.stop()
                 return
             }
