@@ -14,14 +14,14 @@ enum Route: Equatable {
         "/api/registers.csv": .registers, "/api/trace": .trace,
     ]
 
-    /// GET (and HEAD, which Hummingbird answers without a body) of a known path; any other
-    /// method of a known path is 405; an unknown path is 404.
+    /// GET of a known path; any other method of a known path is 405 (the console is read-only);
+    /// an unknown path is 404.
     init(method: String, path: String) {
         guard let route = Self.paths[path] else {
             self = .notFound
             return
         }
-        self = method == "GET" || method == "HEAD" ? route : .methodNotAllowed
+        self = method == "GET" ? route : .methodNotAllowed
     }
 }
 
@@ -62,7 +62,7 @@ struct ConsoleResponder: HTTPResponder {
             return text(.notFound, "not found\n")
         case .methodNotAllowed:
             var response = text(.methodNotAllowed, "method not allowed: the console is read-only (GET)\n")
-            response.headers[.allow] = "GET, HEAD"
+            response.headers[.allow] = "GET"
             return response
         case .page:
             return body(page(), type: "text/html; charset=utf-8")

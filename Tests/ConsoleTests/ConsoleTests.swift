@@ -1,8 +1,8 @@
 import Foundation
-import TEMLink
 import Testing
 
 @testable import Console
+@testable import TEMLink
 
 @Suite struct RouteTests {
     @Test func knownPathsAnswerGETOnly() {
