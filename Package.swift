@@ -71,6 +71,7 @@ let package = Package(
         .testTarget(name: "ModbusServerTests", dependencies: ["ModbusServer", "CModbus", "Threads"]),
         .testTarget(name: "BridgeTests", dependencies: ["Bridge", "CModbus", "ModbusServer"]),
         .testTarget(name: "ConsoleTests", dependencies: ["Console", "TEMLink"]),
+        .testTarget(name: "SystemdTests", dependencies: ["Systemd"]),
         .testTarget(name: "EndToEndTests", dependencies: ["CModbus"]),
     ]
 )
