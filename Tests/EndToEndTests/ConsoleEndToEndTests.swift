@@ -112,6 +112,14 @@ import Testing
         #expect(rig.metric(during, "tembridge_modbus_connections") == 1)
         let requestsAfter = (try rig.json("/api/status")["modbus"] as? [String: Any])?["requests"] as? Int ?? -1
         #expect(requestsAfter >= requestsBefore + 29)
+        // max_connections 2: the third client is refused, and counted.
+        let second = try ModbusClient(port: rig.modbusPort, timeout: 1)
+        let third = try ModbusClient(port: rig.modbusPort, timeout: 1)
+        _ = second.read(unit: 1, address: 10, count: 2)
+        if case .success = third.read(unit: 1, address: 10, count: 2) { Issue.record("a third client was served") }
+        let refused = #"tembridge_modbus_connections_refused_total{reason="max_connections"}"#
+        #expect(rig.metric(try rig.get("/metrics").body, refused) ?? 0 >= 1)
+        #expect(rig.metric(try rig.get("/metrics").body, "tembridge_modbus_connections") == 2)
 
         // The meter goes silent: polls and exchanges fail, it goes stale, /health says so.
         try rig.control("fault silent")
@@ -289,6 +297,7 @@ private final class ConsoleRig {
     let bridge: Background
     let client: ModbusClient
     let simulatorPort: Int
+    let modbusPort: Int
     let httpPort: Int
     let mappingPath: String
 
@@ -299,15 +308,16 @@ private final class ConsoleRig {
         try Self.yaml(simulatorPort: simulatorPort, http: "127.0.0.1:0", allow: allow)
             .write(toFile: mappingPath, atomically: true, encoding: .utf8)
         bridge = try Background(["serve", "--mapping", mappingPath], environment: environment)
-        let port = Int(try bridge.wait(for: #"serving Modbus TCP on 127\.0\.0\.1:(\d+)"#))!
+        modbusPort = Int(try bridge.wait(for: #"serving Modbus TCP on 127\.0\.0\.1:(\d+)"#))!
         httpPort = Int(try bridge.wait(for: #"console on http://127\.0\.0\.1:(\d+)/"#))!
-        client = try ModbusClient(port: port, timeout: 1)
+        client = try ModbusClient(port: modbusPort, timeout: 1)
     }
 
     static func yaml(simulatorPort: Int, http: String, allow: String?) -> String {
         """
         server:
           listen: 127.0.0.1:0
+          max_connections: 2
         http:
           listen: \(http)
         \(allow.map { "  allow: \($0)" } ?? "")
