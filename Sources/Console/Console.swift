@@ -67,12 +67,13 @@ public final class ConsoleServer: Sendable {
         }
     }
 
-    /// Ends the trace streams, stops the server and waits until it has stopped. Call once.
+    /// Ends the trace streams, stops the server and waits until it has stopped (at most 3 s: a
+    /// client that stopped reading mid-response must not hold up tembridge's exit). Call once.
     public func stop() {
         trace.finishAll()
         let group = self.group
         Task.detached { await group.triggerGracefulShutdown() }
-        done.wait()
+        _ = done.wait(timeout: .now() + 3)
     }
 
     /// The system's words for a bind failure, without NIO's decoration.

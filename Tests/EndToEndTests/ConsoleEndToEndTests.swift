@@ -212,6 +212,10 @@ import Testing
         // The poller was never held up by the slow subscriber.
         let meter = (try rig.json("/api/status")["meters"] as? [[String: Any]])?.first ?? [:]
         #expect(meter["online"] as? Bool == true && meter["polls_failed"] as? Int == 0)
+        // SIGTERM with the silent subscriber still connected: a clean, prompt stop.
+        let stopping = Date()
+        #expect(rig.bridge.stop() == 0)
+        #expect(Date().timeIntervalSince(stopping) < 5)
     }
 
     @Test func pageInHeadlessChromiumShowsMetersAndGoesStale() throws {
