@@ -219,27 +219,35 @@ import Testing
     }
 
     @Test func pageInHeadlessChromiumShowsMetersAndGoesStale() throws {
-        let rig = try ConsoleRig(seed: 15)
+        let rig = try ConsoleRig(seed: 15, secondMeter: true)
         defer { rig.stop() }
         try rig.awaitOnline()
-        let exact = try rig.statusValues()
         let dom = try chromiumDOM("http://127.0.0.1:\(rig.httpPort)/")
-        let card = try meterCard(dom, "m")
-        #expect(card.contains(#"<span class="name">m</span>"#), "\(card)")
-        #expect(card.contains(#"data-state="online""#), "\(card)")
-        let shown = try value(card, "temperature.1")
-        #expect(shown.exact == exact["temperature.1"], "page \(shown), status \(exact)")
-        // Shown to people with at most 3 decimals.
-        #expect(abs((Double(shown.text) ?? 0) - exact["temperature.1"]!) <= 0.0005, "page text \(shown.text)")
+        for meter in ["m", "m2"] {
+            let exact = try rig.statusValues(meter: meter)
+            let card = try meterCard(dom, meter)
+            #expect(card.contains(#"<span class="name">\#(meter)</span>"#), "\(card)")
+            #expect(card.contains(#"data-state="online""#), "\(card)")
+            let shown = try value(card, "temperature.1")
+            #expect(shown.exact == exact["temperature.1"], "\(meter): page \(shown), status \(exact)")
+            // Shown to people with at most 3 decimals.
+            #expect(abs((Double(shown.text) ?? 0) - exact["temperature.1"]!) <= 0.0005, "page text \(shown.text)")
+        }
+        #expect(try rig.statusValues(meter: "m")["temperature.1"] != rig.statusValues(meter: "m2")["temperature.1"])
         #expect(dom.contains("°C"), "units from the register table")
         #expect(dom.contains("unit id 7"), "register map per unit id")
 
         try rig.control("fault silent")
         let deadline = Date().addingTimeInterval(6)
-        while try rig.get("/health").status != 503, Date() < deadline { usleep(50_000) }
-        let staleCard = try meterCard(try chromiumDOM("http://127.0.0.1:\(rig.httpPort)/"), "m")
-        #expect(staleCard.contains(#"data-state="stale""#), "\(staleCard)")
-        #expect(staleCard.contains("no reply"), "the error is shown")
+        while try rig.get("/health").body != #"{"stale":["m","m2"],"status":"degraded"}"#, Date() < deadline {
+            usleep(50_000)
+        }
+        let staleDOM = try chromiumDOM("http://127.0.0.1:\(rig.httpPort)/")
+        for meter in ["m", "m2"] {
+            let staleCard = try meterCard(staleDOM, meter)
+            #expect(staleCard.contains(#"data-state="stale""#), "\(staleCard)")
+            #expect(staleCard.contains("no reply"), "the error is shown")
+        }
     }
 
     @Test func demoServesTheConsoleAndPrintsItsURL() throws {
@@ -305,11 +313,14 @@ private final class ConsoleRig {
     let httpPort: Int
     let mappingPath: String
 
-    init(seed: UInt64, allow: String? = nil, environment: [String: String] = [:]) throws {
-        simulator = try Background(["simulate", "--listen", "127.0.0.1:0", "--frozen", "--seed", "\(seed)", "--addresses", "1"])
+    /// With `secondMeter`, the simulator has addresses 1 and 2 and the map meter `m2` (unit id 2).
+    init(seed: UInt64, allow: String? = nil, secondMeter: Bool = false, environment: [String: String] = [:]) throws {
+        simulator = try Background([
+            "simulate", "--listen", "127.0.0.1:0", "--frozen", "--seed", "\(seed)", "--addresses", secondMeter ? "1,2" : "1",
+        ])
         simulatorPort = Int(try simulator.wait(for: #"on tcp://127\.0\.0\.1:(\d+)"#))!
         mappingPath = try temporaryFile("")
-        try Self.yaml(simulatorPort: simulatorPort, http: "127.0.0.1:0", allow: allow)
+        try Self.yaml(simulatorPort: simulatorPort, http: "127.0.0.1:0", allow: allow, secondMeter: secondMeter)
             .write(toFile: mappingPath, atomically: true, encoding: .utf8)
         bridge = try Background(["serve", "--mapping", mappingPath], environment: environment)
         modbusPort = Int(try bridge.wait(for: #"serving Modbus TCP on 127\.0\.0\.1:(\d+)"#))!
@@ -317,7 +328,7 @@ private final class ConsoleRig {
         client = try ModbusClient(port: modbusPort, timeout: 1)
     }
 
-    static func yaml(simulatorPort: Int, http: String, allow: String?) -> String {
+    static func yaml(simulatorPort: Int, http: String, allow: String?, secondMeter: Bool = false) -> String {
         """
         server:
           listen: 127.0.0.1:0
@@ -340,6 +351,7 @@ private final class ConsoleRig {
               - { address: 12, value: serial_number, type: uint32 }
               - { address: 14, value: energy.1, type: float64 }
               - { address: 18, raw: { t2k: 0x0200, type: f32 }, type: float32 }
+        \(secondMeter ? "  - { name: m2, line: l, address: 2, unit_id: 2, poll_interval: 200ms, stale_after: 600ms, registers: [{ address: 10, value: temperature.1, type: float32 }] }" : "")
 
         """
     }
@@ -379,10 +391,13 @@ private final class ConsoleRig {
         return try JSONSerialization.jsonObject(with: Data(answer.body.utf8)) as? [String: Any] ?? [:]
     }
 
-    /// The meter's values from /api/status, parsed exactly (see `exactJSONNumbers`).
-    func statusValues() throws -> [String: Double] {
+    /// A meter's values from /api/status, parsed exactly (see `exactJSONNumbers`).
+    func statusValues(meter: String = "m") throws -> [String: Double] {
         let body = try get("/api/status").body
-        guard let start = body.range(of: #""values":{"#), let end = body[start.upperBound...].firstIndex(of: "}") else {
+        guard let named = body.range(of: #""name":"\#(meter)""#),
+            let start = body[named.upperBound...].range(of: #""values":{"#),
+            let end = body[start.upperBound...].firstIndex(of: "}")
+        else {
             throw TestFailure("no values in \(body)")
         }
         var values: [String: Double] = [:]
