@@ -191,7 +191,11 @@ enum StatusPage {
             $("started").textContent = s.started.replace("T", " ").replace(/\.\d+Z$/, " UTC").replace(/Z$/, " UTC");
             $("connections").textContent = s.modbus.connections;
             $("requests").textContent = s.modbus.requests;
+            // Keep where each meter's value list was scrolled to.
+            const scrolled = {};
+            for (const v of document.querySelectorAll(".meter .values")) scrolled[v.parentElement.dataset.meter] = v.scrollTop;
             $("meters").replaceChildren(...s.meters.map(renderMeter));
+            for (const v of document.querySelectorAll(".meter .values")) v.scrollTop = scrolled[v.parentElement.dataset.meter] || 0;
             $("lines").replaceChildren(...s.lines.map((l) => el("tr", {}, el("td", { text: l.name }), el("td", { text: l.endpoint }),
               el("td", { class: "num", text: l.exchanges_ok }), el("td", { class: "num", text: l.exchanges_failed }))));
         }
