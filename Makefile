@@ -2,14 +2,14 @@
 #   make demo   build and run the bridge over the embedded simulator on 127.0.0.1:1502
 #   make test   build and run every test (unit, end-to-end with real Modbus clients)
 # Missing system packages (libmodbus-dev, mbpoll, pkg-config, libmosquitto-dev, mosquitto,
-# mosquitto-clients, openssl, socat, python3-pymodbus, libsqlite3-dev, libpq-dev, postgresql, chromium) are installed
-# with apt-get.
+# mosquitto-clients, openssl, socat, python3-pymodbus, libsqlite3-dev, libpq-dev, postgresql, chromium,
+# curl) are installed with apt-get.
 
 SWIFT      ?= swift
 CONFIG     ?= debug
 BIN         = .build/$(CONFIG)/tembridge
 APT_PKGS    = libmodbus-dev mbpoll pkg-config libmosquitto-dev mosquitto mosquitto-clients openssl socat python3-pymodbus \
-              libsqlite3-dev libpq-dev postgresql chromium
+              libsqlite3-dev libpq-dev postgresql chromium curl
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all deps build release demo test bench fuzz fuzz-smoke soak clean

@@ -15,6 +15,10 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
     ],
     targets: [
         // libmodbus, from Debian's libmodbus-dev. Only ModbusServer imports it.
@@ -76,11 +80,24 @@ let package = Package(
             name: "MQTT",
             dependencies: ["CMosquitto", "Config", "TEMProtocol"]
         ),
+        // The operations console: HTTP (Hummingbird), /metrics (swift-prometheus), the status page.
+        .target(
+            name: "Console",
+            dependencies: [
+                "Bridge", "Mapping", "Config", "Platform", "TEMLink", "ModbusServer",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // The sd_notify protocol for `serve` under systemd (Type=notify, WatchdogSec=). POSIX only.
+        .target(name: "Systemd"),
         .executableTarget(
             name: "tembridge",
             dependencies: [
                 "TEMProtocol", "Config", "Platform", "TEMLink", "TEMSimulator", "Mapping", "ModbusServer", "Bridge",
-                "MeterDump", "LogFormat", "MQTT", "ArchiveStore",
+                "MeterDump", "LogFormat", "MQTT", "ArchiveStore", "Console", "Systemd",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -104,6 +121,8 @@ let package = Package(
         .testTarget(name: "LogFormatTests", dependencies: ["LogFormat", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "MQTTTests", dependencies: ["MQTT", "Mapping", "Config", "TEMProtocol"]),
         .testTarget(name: "ArchiveStoreTests", dependencies: ["ArchiveStore", "TEMProtocol", "Platform"]),
+        .testTarget(name: "ConsoleTests", dependencies: ["Console", "TEMLink", "Config", "Platform"]),
+        .testTarget(name: "SystemdTests", dependencies: ["Systemd"]),
         .testTarget(name: "EndToEndTests", dependencies: ["CModbus"]),
     ]
 )

@@ -36,6 +36,13 @@ public final class Bridge: Sendable {
     private let running: Mutex<Running>
     private let threads = Mutex<[PosixThread]>([])
     private let tickerStop = StopSignal()
+    /// Exchange counters and frame taps per line name; kept across reloads.
+    let lineMonitorsMutex = Mutex<[String: LineMonitor]>([:])
+    let lineObservers: LineMonitor.Observers
+    /// Wall-clock start, seconds since 1970.
+    let startedWall = Bridge.wallClock()
+    let reloadsOK = Atomic<Int>(0)
+    let reloadsFailed = Atomic<Int>(0)
 
     /// Binds the server's port (so errors come before anything starts) without polling yet.
     /// - Parameters:
@@ -43,12 +50,14 @@ public final class Bridge: Sendable {
     ///   - events: told of each good poll and each change of freshness, if given.
     public init(
         mapping: Mapping, logger: Logger = Logger(label: "tembridge.bridge"), keeper: ArchiveKeeper? = nil,
+        observers: LineMonitor.Observers = LineMonitor.Observers(),
         openLink: @escaping @Sendable (Endpoint) throws(LinkError) -> any Link,
         events: MeterEvents? = nil
     ) throws(ModbusServerError) {
         self.logger = logger
         self.keeper = keeper
         self.events = events
+        self.lineObservers = observers
         self.openLink = openLink
         let refusals = RefusalLog(logger: logger)
         server = try ModbusTCPServer(configuration: mapping.server, store: store, onRefused: { refusals.report($0) })
@@ -99,6 +108,7 @@ public final class Bridge: Sendable {
         server.update(mapping.server)
         install(meters: fresh, mapping: mapping)
         rtu.apply(mapping.server)
+        reloadsOK.wrappingAdd(1, ordering: .relaxed)
         logger.info("mapping reloaded: \(mapping.meters.count) meter(s) on \(mapping.lines.count) line(s)")
         let (was, now) = (old.mapping.server, mapping.server)
         if (was.host, was.port) != (now.host, now.port) {
@@ -125,6 +135,25 @@ public final class Bridge: Sendable {
         pollers.forEach { $0.join() }
     }
 
+    /// Whether every poller thread is making progress (for the systemd watchdog).
+    public func pollersProgressing() -> Bool {
+        let now = MonotonicClock.now()
+        return running.withLock { $0.pollers }.allSatisfy { $0.isProgressing(at: now) }
+    }
+
+    /// The mapping in force and its meters.
+    func currentMapping() -> (Mapping, [MeterRuntime]) {
+        running.withLock { ($0.mapping, $0.meters) }
+    }
+
+    /// The Modbus server's counters now.
+    func modbusStatus() -> BridgeStatus.Modbus {
+        let refused = server.counters.refused
+        return BridgeStatus.Modbus(
+            connections: server.connectionCount, requests: server.counters.requestCounts,
+            refusedNotAllowed: refused.allow, refusedMaxConnections: refused.maxConnections)
+    }
+
     private func endpoint(of meter: MeterRuntime, in mapping: Mapping) -> Endpoint? {
         mapping.lines.first { $0.name == meter.config.line }?.endpoint
     }
@@ -133,7 +162,9 @@ public final class Bridge: Sendable {
         let pollers = mapping.lines.compactMap { line -> Poller? in
             let onLine = meters.filter { $0.config.line == line.name }
             guard !onLine.isEmpty else { return nil }
-            return Poller(line: line, meters: onLine, logger: logger, keeper: keeper, openLink: openLink) { [weak self] meter in
+            return Poller(
+                line: line, meters: onLine, logger: logger, keeper: keeper, openLink: openLink, monitor: monitor(of: line.name)
+            ) { [weak self] meter in
                 self?.render(meter)
             }
         }

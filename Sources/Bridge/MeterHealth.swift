@@ -29,6 +29,8 @@ public struct MeterHealth: Sendable, Equatable {
     /// Failed polls since the last good one.
     public private(set) var failureStreak = 0
     private var lastReason = ""
+    /// Why the last failed poll failed; nil if no poll has failed.
+    public var lastError: String? { lastReason.isEmpty ? nil : lastReason }
     /// How long data stays fresh after a good poll, nanoseconds.
     public private(set) var staleAfter: UInt64
 

@@ -88,6 +88,11 @@ public final class MeterRuntime: Sendable {
         state.withLock { $0.health.pollFailed(at: now, reason: reason) }
     }
 
+    /// The latest snapshot and health, read together.
+    func observed() -> (snapshot: Snapshot?, health: MeterHealth) {
+        state.withLock { ($0.snapshot, $0.health) }
+    }
+
     func tick(at now: UInt64) -> MeterHealth.Action? {
         state.withLock { $0.health.tick(at: now) }
     }

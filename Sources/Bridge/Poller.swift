@@ -24,6 +24,11 @@ public final class Poller: Sendable {
     private let keeper: ArchiveKeeper?
     private let worker = Worker()
     private var stopping: StopSignal { worker.stopSignal }
+    private let monitor: LineMonitor?
+    /// Monotonic time by which the thread shows progress again: the end of its current sleep,
+    /// or the end of the poll that just finished (a poll under way must end within
+    /// `progressBound` of it).
+    private let heartbeat = Atomic<UInt64>(MonotonicClock.now())
 
     /// - Parameters:
     ///   - keeper: after each good poll, reads archive records into the store (within its budget).
@@ -32,9 +37,11 @@ public final class Poller: Sendable {
         line: LineConfig, meters: [MeterRuntime], logger: Logger = Logger(label: "tembridge.poller"),
         keeper: ArchiveKeeper? = nil,
         openLink: @escaping @Sendable (Endpoint) throws(LinkError) -> any Link,
+        monitor: LineMonitor? = nil,
         published: @escaping @Sendable (MeterRuntime) -> Void
     ) {
         self.keeper = keeper
+        self.monitor = monitor
         self.line = line
         self.meters = meters
         self.openLink = openLink
@@ -56,17 +63,38 @@ public final class Poller: Sendable {
     /// `signalStop()`, then `join()`.
     public func stop() { worker.stop() }
 
+    /// Whether the thread showed progress recently enough at `now`: within the longest a poll
+    /// of one of its meters may take (every exchange failing after all its retries) plus 5 s.
+    /// A poller stuck beyond that is hung; the systemd watchdog stops being fed.
+    public func isProgressing(at now: UInt64) -> Bool {
+        let last = heartbeat.load(ordering: .relaxed)
+        return now < last || now - last <= progressBound
+    }
+
+    /// The longest one poll may take, nanoseconds: a configuration read (every range, the comma
+    /// check, identify), the archive records and the keeper's budget, each exchange failing.
+    var progressBound: UInt64 {
+        let keeping = keeper?.config.readsPerPoll ?? 0
+        let exchanges =
+            meters.map { $0.plans(comma: .listed).full.reads.count + 8 + 6 * $0.archiveKinds.count + keeping }.max() ?? 1
+        let attempt = line.timeout.monotonicNanoseconds + 200_000_000  // + the drain after a failure
+        return UInt64(exchanges) * UInt64(line.retries + 1) * attempt + 5_000_000_000
+    }
+
     private func run() {
         var schedule = PollSchedule(pollIntervals: meters.map(\.config.pollInterval), now: MonotonicClock.now())
         var states = meters.map(MeterPollState.init)
         var client: MeterClient?
-        while let (i, at) = schedule.next(), stopping.sleep(until: at) {
+        while let (i, at) = schedule.next() {
+            heartbeat.store(max(at, MonotonicClock.now()), ordering: .relaxed)
+            guard stopping.sleep(until: at) else { break }
             let meter = meters[i]
             schedule.started(i, at: MonotonicClock.now())
             do throws(PollError) {
                 if client == nil {
                     do throws(LinkError) {
-                        client = MeterClient(link: try openLink(line.endpoint), settings: settings, stop: stopping)
+                        client = MeterClient(
+                            link: try openLink(line.endpoint), settings: settings, stop: stopping, monitor: monitor)
                     } catch { throw .link(error) }
                 }
                 let snapshot = try poll(meter, client: client!, state: &states[i])
@@ -85,6 +113,7 @@ public final class Poller: Sendable {
                 report(other, other.tick(at: now), state: &states[j])
             }
             published(meter)
+            heartbeat.store(MonotonicClock.now(), ordering: .relaxed)
         }
         client?.link.close()
     }

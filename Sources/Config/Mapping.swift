@@ -11,16 +11,19 @@ public struct Mapping: Sendable, Equatable {
     public var mqtt: MQTTConfig?
     /// `archive_store:`, if the file has one.
     public var archiveStore: ArchiveStoreConfig?
+    /// The operations console (`http:`); nil = none.
+    public var http: HTTPConfiguration?
 
     public init(
         server: ServerConfiguration, lines: [LineConfig], meters: [MeterConfig], mqtt: MQTTConfig? = nil,
-        archiveStore: ArchiveStoreConfig? = nil
+        archiveStore: ArchiveStoreConfig? = nil, http: HTTPConfiguration? = nil
     ) {
         self.server = server
         self.lines = lines
         self.meters = meters
         self.mqtt = mqtt
         self.archiveStore = archiveStore
+        self.http = http
     }
 
     /// The line called `name`.

@@ -6,7 +6,8 @@ import Yams
 /// not, then runs the checks that span sections (`MappingChecks.swift`). Partly invalid parts
 /// are kept as far as they were read, so one mistake does not hide another.
 struct MappingReader {
-    static let topKeys = ["server", "lines", "meters", "register_sets", "mqtt", "archive_store"]
+    static let topKeys = ["server", "lines", "meters", "register_sets", "mqtt", "archive_store", "http"]
+    static let httpKeys = ["listen", "allow"]
     static let serverKeys = ["listen", "max_connections", "idle_timeout", "input_registers", "allow", "rtu"]
     static let lineKeys = ["name", "endpoint", "timeout", "retries"]
     static let meterKeys = [
@@ -56,6 +57,8 @@ struct MappingReader {
         guard let top = read.fields(of: root, allowed: Self.topKeys) else { return nil }
         var server = ServerConfiguration()
         if let node = top["server"] { server = readServer(node) }
+        var http: HTTPConfiguration?
+        if let node = top["http"] { http = readHTTP(node, server: server) }
         if let node = top["register_sets"] { readRegisterSets(node) }
         var lines: [ReadLine]?
         if let node = read.required("lines", in: top) { lines = readLines(node) }
@@ -72,6 +75,7 @@ struct MappingReader {
         var mapping = build(server: server, lines: lines ?? [], meters: meters)
         mapping?.mqtt = mqtt
         mapping?.archiveStore = archiveStore
+        mapping?.http = http
         return mapping
     }
 
@@ -104,23 +108,49 @@ struct MappingReader {
         if let node = fields["input_registers"], let value = read.bool(node) {
             server.inputRegisters = value
         }
-        if let node = fields["allow"], let items = read.list(node) {
-            if items.isEmpty {
-                read.report("allow: [] would refuse every client (leave 'allow' out to accept all)", at: node)
-            }
-            var networks: [IPv4Network] = []
-            for item in items {
-                guard let text = read.string(item) else { continue }
-                if let network = IPv4Network(text) {
-                    networks.append(network)
-                } else {
-                    read.report("malformed CIDR '\(text)' (write A.B.C.D/N, e.g. 192.168.1.0/24)", at: item)
-                }
-            }
-            server.allow = networks
-        }
+        if let node = fields["allow"], let networks = readAllow(node) { server.allow = networks }
         if let node = fields["rtu"] { server.rtu = readRTU(node) }
         return server
+    }
+
+    /// An `allow` list of CIDR networks; nil when it is not a list.
+    mutating func readAllow(_ node: Node) -> [IPv4Network]? {
+        guard let items = read.list(node) else { return nil }
+        if items.isEmpty {
+            read.report("allow: [] would refuse every client (leave 'allow' out to accept all)", at: node)
+        }
+        var networks: [IPv4Network] = []
+        for item in items {
+            guard let text = read.string(item) else { continue }
+            if let network = IPv4Network(text) {
+                networks.append(network)
+            } else {
+                read.report("malformed CIDR '\(text)' (write A.B.C.D/N, e.g. 192.168.1.0/24)", at: item)
+            }
+        }
+        return networks
+    }
+
+    // MARK: http
+
+    /// The `http:` section (the operations console): `listen` (required) and `allow`.
+    mutating func readHTTP(_ node: Node, server: ServerConfiguration) -> HTTPConfiguration? {
+        guard let fields = read.fields(of: node, allowed: Self.httpKeys) else { return nil }
+        var http = HTTPConfiguration()
+        if let node = read.required("listen", in: fields), let text = read.string(node) {
+            switch ListenAddress.parse(text) {
+            case let .success((host, port)) where port != 0 && (host, port) == (server.host, server.port):
+                read.report(
+                    "http listen \(text) is the Modbus server's address (server.listen); give it a port of its own", at: node)
+            case let .success((host, port)):
+                http.host = host
+                http.port = port
+            case let .failure(problem):
+                read.report(problem.message, at: node)
+            }
+        }
+        if let node = fields["allow"], let networks = readAllow(node) { http.allow = networks }
+        return http
     }
 
     // MARK: lines

@@ -12,6 +12,7 @@ struct Connection {
     let store: RegisterStore
     let settings: LiveSettings
     let logger: Logger
+    let counters: ModbusCounters
 
     /// Serves requests until the client disconnects, sends nothing for the idle timeout, stalls
     /// inside a frame for the byte timeout (0.5 s), does not take a response for the idle timeout,
@@ -59,8 +60,12 @@ struct Connection {
                     inputRegisters: settings.inputRegisters.load(ordering: .relaxed), now: MonotonicClock.now())
                 switch answer {
                 case .reply, .replyStale:
+                    // libmodbus answers 02 itself for a range outside the image's span.
+                    counters.countRequest(
+                        function: request.function, exception: served!.image.spans(request) ? nil : 0x02)
                     try context.reply(to: frame, from: served!.tables(for: answer))  // a reply implies an image
                 case .exception(let exception):
+                    counters.countRequest(function: request.function, exception: exception.rawValue)
                     try context.reply(to: frame, exception: exception)
                 }
             }
@@ -79,17 +84,13 @@ struct Connection {
     {
         switch DeviceIdentification.answer(Array(frame[7...]), identity: identity) {
         case .exception(let exception):
+            counters.countRequest(function: DeviceIdentification.function, exception: exception.rawValue)
             try context.reply(to: frame, exception: exception)
         case .response(let pdu):
+            counters.countRequest(function: DeviceIdentification.function, exception: nil)
             let length = pdu.count + 1
             let adu = [frame[0], frame[1], 0, 0, UInt8(length >> 8), UInt8(length & 0xFF), frame[6]] + pdu
-            var sent = 0
-            while sent < adu.count {
-                let n = adu.withUnsafeBytes { send(socket, $0.baseAddress! + sent, adu.count - sent, Int32(MSG_NOSIGNAL)) }
-                if n < 0, errno == EINTR { continue }
-                guard n > 0 else { throw .fromErrno("send a response") }
-                sent += n
-            }
+            guard case .success = writeAll(socket, adu, socket: true) else { throw .fromErrno("send a response") }
         }
     }
 

@@ -25,6 +25,8 @@ public final class ModbusTCPServer: Sendable {
     private let state: Mutex<State>
     private let onRefused: (@Sendable (Refusal) -> Void)?
     private let logger: Logger
+    /// Requests answered and clients refused, for the operations console.
+    public let counters = ModbusCounters()
 
     /// A client closed as soon as it connected, and why.
     public struct Refusal: Sendable, Equatable, CustomStringConvertible {
@@ -162,11 +164,13 @@ public final class ModbusTCPServer: Sendable {
         }
         guard case let .admitted(id) = admission else {
             _ = close(socket)
+            if case let .refused(reason) = admission { counters.countRefusal(reason) }
             if case let .refused(reason) = admission { onRefused?(Refusal(client: IPv4Network.dotted(address), reason: reason)) }
             return
         }
         let connection = Connection(
-            socket: socket, peer: IPv4Network.dotted(address), store: store, settings: settings, logger: logger)
+            socket: socket, peer: IPv4Network.dotted(address), store: store, settings: settings, logger: logger,
+            counters: counters)
         let started = PosixThread.detach {
             connection.serve()
             self.release(id)

@@ -125,3 +125,10 @@ enum Answer: Equatable {
         return image.meterDerived[first..<end].contains(true)
     }
 }
+
+extension UnitImage {
+    /// Whether `request`'s register range lies inside this image's span (else libmodbus answers 02).
+    func spans(_ request: Request) -> Bool {
+        request.address >= start && Int(request.address) + Int(request.quantity) <= Int(start) + registers.count
+    }
+}

@@ -43,6 +43,8 @@ public final class MeterClient {
     /// Once signalled, no new attempt starts: `perform` throws `.stopped` instead, so a poller
     /// in the middle of a long read stops within the exchange under way.
     public let stop: StopSignal?
+    /// Where exchanges are counted and frames tapped for the operations console, if anywhere.
+    public let monitor: LineMonitor?
 
     /// Counters since creation, for benchmarks: exchanges performed, retries made, and bytes
     /// written and read (noise and echo included).
@@ -57,16 +59,33 @@ public final class MeterClient {
     private static let drainQuiet = Duration.milliseconds(50)
     private static let drainLimit = Duration.milliseconds(150)
 
-    public init(link: any Link, settings: ExchangeSettings, trace: Trace? = nil, stop: StopSignal? = nil) {
+    public init(
+        link: any Link, settings: ExchangeSettings, trace: Trace? = nil, stop: StopSignal? = nil, monitor: LineMonitor? = nil
+    ) {
         self.link = link
         self.settings = settings
         self.trace = trace
         self.stop = stop
+        self.monitor = monitor
     }
 
     /// Sends `command` to the meter at `address` and returns the reply's data bytes
     /// (`command.replyLength` of them). Throws the last attempt's failure.
     public func perform(_ command: Command, address: UInt8) throws(ExchangeError) -> [UInt8] {
+        guard let monitor else { return try exchange(command, address: address) }
+        let start = MonotonicClock.now()
+        func nanoseconds() -> UInt64 { MonotonicClock.now() &- start }
+        do {
+            let reply = try exchange(command, address: address)
+            monitor.exchanged(.ok, nanoseconds: nanoseconds())
+            return reply
+        } catch {
+            if let outcome = LineMonitor.Outcome(error.reason) { monitor.exchanged(outcome, nanoseconds: nanoseconds()) }
+            throw error
+        }
+    }
+
+    private func exchange(_ command: Command, address: UInt8) throws(ExchangeError) -> [UInt8] {
         statistics.exchanges += 1
         // A reply is tagged only by address, command and length: a late reply to an earlier
         // request that timed out would pass for the answer to this one if it is of the same size
@@ -86,7 +105,7 @@ public final class MeterClient {
             attempts += 1
             let reason: ExchangeError.Reason
             do {
-                return try attempt(parser)
+                return try attempt(parser, address: address)
             } catch {
                 reason = error
             }
@@ -154,7 +173,7 @@ public final class MeterClient {
 
     // MARK: - One attempt
 
-    private func attempt(_ parser: ReplyParser) throws(ExchangeError.Reason) -> [UInt8] {
+    private func attempt(_ parser: ReplyParser, address: UInt8) throws(ExchangeError.Reason) -> [UInt8] {
         let deadline = Deadline(after: settings.timeout)
         do {
             try link.open(timeout: deadline.remaining)
@@ -164,6 +183,7 @@ public final class MeterClient {
             throw .link(error)
         }
         trace?.sent(parser.request, on: link.endpoint)
+        monitor?.frame(.tx, parser.request, address: address)
         statistics.bytesSent += parser.request.count
 
         // `pending` holds the bytes that may still start the reply; noise and echo are dropped.
@@ -183,6 +203,7 @@ public final class MeterClient {
             guard !chunk.isEmpty else { continue }
             lastArrival = .now
             trace?.received(chunk, on: link.endpoint)
+            monitor?.frame(.rx, chunk, address: address)
             statistics.bytesReceived += chunk.count
             pending += chunk
             let result: ReplyParser.Result

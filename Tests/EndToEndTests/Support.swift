@@ -52,7 +52,7 @@ final class Background: @unchecked Sendable {
 
     /// Starts `tembridge ARGUMENTS`; with `holdingFiles` > 0, through bash, which first opens
     /// descriptors 3...holdingFiles (on /dev/null) for the binary to inherit.
-    init(_ arguments: [String], holdingFiles: Int = 0) throws {
+    init(_ arguments: [String], holdingFiles: Int = 0, environment: [String: String] = [:]) throws {
         if holdingFiles > 0 {
             process.executableURL = URL(fileURLWithPath: "/bin/bash")
             let script = #"for i in $(seq 3 \#(holdingFiles)); do eval "exec $i</dev/null"; done; exec "$0" "$@""#
@@ -60,6 +60,9 @@ final class Background: @unchecked Sendable {
         } else {
             process.executableURL = URL(fileURLWithPath: binary)
             process.arguments = arguments
+        }
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         }
         let out = Pipe(), err = Pipe()
         process.standardOutput = out

@@ -13,6 +13,15 @@ struct Demo: ParsableCommand, LoggingCommand {
     @Option(help: "Log events at this level and above on stderr.")
     var logLevel: LogLevel = .info
 
+    @Option(help: "Where to serve the operations console (HTTP), HOST:PORT, or 'off'.")
+    var http: String = "127.0.0.1:8080"
+
+    func validate() throws {
+        if http != "off", case let .failure(problem) = ListenAddress.parse(http) {
+            throw ValidationError("--http: \(problem) (or --http off)")
+        }
+    }
+
     func run() throws {
         var mapping: Mapping
         do {
@@ -25,6 +34,9 @@ struct Demo: ParsableCommand, LoggingCommand {
         }
         mapping.server.host = listen.host
         mapping.server.port = listen.port
+        if http != "off", case let .success(address) = ListenAddress.parse(http) {
+            mapping.http = HTTPConfiguration(host: address.host, port: address.port)
+        }
         let banner = """
             tembridge demo: 2 simulated TEM-106 meters on Modbus TCP \(listen) (unit ids 1 and 2).
             Read temperature.1 (float32 at register 100) of unit 1:
@@ -32,6 +44,10 @@ struct Demo: ParsableCommand, LoggingCommand {
             The register table: tembridge registers --mapping mapping/default.yaml
             Ctrl-C stops.
             """
-        try BridgeRunner.run(mapping, reload: nil, banner: banner)
+        try BridgeRunner.run(mapping, reload: nil, banner: banner) { url in
+            guard let url else { return banner }
+            return banner.replacing(
+                "Ctrl-C stops.", with: "The operations console (status page, /metrics): \(url)\nCtrl-C stops.")
+        }
     }
 }

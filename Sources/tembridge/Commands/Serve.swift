@@ -37,7 +37,10 @@ func loadMapping(_ path: String) throws -> Mapping {
 
 /// Runs a bridge until SIGTERM/SIGINT, reloading on SIGHUP.
 enum BridgeRunner {
-    static func run(_ mapping: Mapping, reload: (() throws -> Mapping)?, banner: String? = nil) throws {
+    static func run(
+        _ mapping: Mapping, reload: (() throws -> Mapping)?, banner: String? = nil,
+        bannerWithConsole: ((String?) -> String)? = nil
+    ) throws {
         // Signals are taken synchronously by this thread with sigwait; block them first so
         // every thread started afterwards inherits the mask.
         var signals = sigset_t()
@@ -50,7 +53,11 @@ enum BridgeRunner {
         let archive = try mapping.archiveStore.map { try ArchiveStoreOpening.start($0) }
         defer { archive?.1?.stop() }
         let mqtt = try MQTTLink(mapping: mapping)
-        let bridge = try Bridge(mapping: mapping, keeper: archive?.0, openLink: openAnyLink, events: mqtt.events)
+        let operations = Operations()
+        let bridge = try Bridge(
+            mapping: mapping, keeper: archive?.0, observers: operations.instruments.observers, openLink: openAnyLink,
+            events: mqtt.events)
+        try operations.startConsole(mapping.http, bridge: bridge)
         bridge.start()
         let host = mapping.server.host
         // The usual first stumble: the map (like the contract's example) says 127.0.0.1 and the
@@ -60,7 +67,9 @@ enum BridgeRunner {
         logger.info(
             "serving Modbus TCP on \(host):\(bridge.port): \(mapping.meters.count) meter(s) on \(mapping.lines.count) line(s)\(hint)"
         )
-        if let banner { print(banner); fflush(nil) }
+        if let banner = bannerWithConsole?(operations.consoleURL) ?? banner { print(banner); fflush(nil) }
+        operations.notify("READY=1")
+        operations.startWatchdog(bridge: bridge)
 
         while true {
             var received: Int32 = 0
@@ -71,16 +80,23 @@ enum BridgeRunner {
                     logger.info("SIGHUP: nothing to reload (the embedded map is fixed)")
                     continue
                 }
+                operations.notify("RELOADING=1\nMONOTONIC_USEC=\(Operations.monotonicMicroseconds())")
                 do {
                     let mapping = try reload()
                     // The publisher first: it then takes the reloaded meters' first events.
                     mqtt.reload(mapping)
                     bridge.reload(mapping)
+                    operations.reload(mapping.http, bridge: bridge)
                 } catch {
+                    bridge.reloadFailed()
                     logger.error("reload rejected, the previous map keeps serving")
                 }
+                operations.notify("READY=1")
             default:
                 logger.info("stopping")
+                operations.notify("STOPPING=1")
+                operations.stopWatchdog()
+                operations.stopConsole()
                 bridge.stop()
                 mqtt.stop()
                 return

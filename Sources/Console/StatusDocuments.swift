@@ -1,0 +1,102 @@
+import Bridge
+import Foundation
+
+/// `/api/status`: the JSON document, field names as docs/CONSOLE.md gives them.
+struct StatusDocument: Encodable {
+    struct Meter: Encodable {
+        let name: String
+        let line: String
+        let address: Int
+        let unitIDs: [Int]
+        let online: Bool
+        /// Encoded as `null` before the first good poll.
+        let ageSeconds: Double?
+        let pollsOK: Int
+        let pollsFailed: Int
+        let lastError: String?
+        let values: [String: Double]
+
+        enum CodingKeys: String, CodingKey {
+            case name, line, address, online, values
+            case unitIDs = "unit_ids", ageSeconds = "age_seconds", pollsOK = "polls_ok", pollsFailed = "polls_failed"
+            case lastError = "last_error"
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(name, forKey: .name)
+            try c.encode(line, forKey: .line)
+            try c.encode(address, forKey: .address)
+            try c.encode(unitIDs, forKey: .unitIDs)
+            try c.encode(online, forKey: .online)
+            try c.encode(ageSeconds, forKey: .ageSeconds)  // null, not absent
+            try c.encode(pollsOK, forKey: .pollsOK)
+            try c.encode(pollsFailed, forKey: .pollsFailed)
+            try c.encode(lastError, forKey: .lastError)
+            try c.encode(values, forKey: .values)
+        }
+    }
+
+    struct Line: Encodable {
+        let name: String
+        let endpoint: String
+        let exchangesOK: Int
+        let exchangesFailed: Int
+
+        enum CodingKeys: String, CodingKey {
+            case name, endpoint
+            case exchangesOK = "exchanges_ok", exchangesFailed = "exchanges_failed"
+        }
+    }
+
+    struct Modbus: Encodable {
+        let connections: Int
+        let requests: Int
+    }
+
+    let version: String
+    let started: String
+    let meters: [Meter]
+    let lines: [Line]
+    let modbus: Modbus
+
+    init(_ status: BridgeStatus, version: String) {
+        self.version = version
+        started = isoTime(nanoseconds: Int64(status.started * 1e9))
+        meters = status.meters.map { meter in
+            Meter(
+                name: meter.name, line: meter.line, address: Int(meter.address), unitIDs: meter.unitIDs.map(Int.init),
+                online: meter.online, ageSeconds: meter.ageSeconds, pollsOK: meter.pollsOK, pollsFailed: meter.pollsFailed,
+                lastError: meter.lastError,
+                values: Dictionary(meter.values.map { ($0.name, $0.value) }, uniquingKeysWith: { first, _ in first }))
+        }
+        lines = status.lines.map {
+            Line(name: $0.name, endpoint: $0.endpoint, exchangesOK: $0.exchangesOK, exchangesFailed: $0.exchangesFailed)
+        }
+        modbus = Modbus(connections: status.modbus.connections, requests: status.modbus.totalRequests)
+    }
+}
+
+/// `/health`: ok when every meter is fresh, else degraded with the stale meters' names.
+struct HealthDocument: Encodable, Equatable {
+    let status: String
+    let stale: [String]?
+
+    init(staleMeters: [String]) {
+        status = staleMeters.isEmpty ? "ok" : "degraded"
+        stale = staleMeters.isEmpty ? nil : staleMeters
+    }
+
+    /// 200 when ok, 503 when degraded.
+    var httpStatus: Int { stale == nil ? 200 : 503 }
+}
+
+enum JSON {
+    /// Compact JSON with sorted keys, so a document reads the same every time.
+    static func encode(_ value: some Encodable) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        guard let data = try? encoder.encode(value) else { return "{}" }
+        return String(decoding: data, as: UTF8.self)
+    }
+}

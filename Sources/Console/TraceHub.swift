@@ -1,0 +1,175 @@
+import Glibc
+import Synchronization
+import TEMLink
+
+/// Hands the native frames of every line to the `/api/trace` subscribers without ever making a
+/// poller wait: each subscriber has a bounded buffer of its own (`capacity` frames); a frame that
+/// does not fit is dropped for that subscriber only and counted, and the subscriber's stream says
+/// how many were lost before its next frame. With no subscriber a frame costs one atomic load.
+final class TraceHub: Sendable {
+    /// One frame as the stream shows it.
+    struct Event: Sendable {
+        let line: String
+        let frame: LineMonitor.Frame
+    }
+
+    /// What a subscriber reads: frames, and notices of frames dropped because it was too slow.
+    enum Item: Sendable {
+        case frame(Event)
+        case dropped(Int)
+    }
+
+    final class Subscription: Sendable {
+        let id: Int
+        fileprivate let continuation: AsyncStream<Event>.Continuation
+        fileprivate let dropped = Atomic<Int>(0)
+        let stream: AsyncStream<Event>
+
+        fileprivate init(id: Int, capacity: Int) {
+            self.id = id
+            (stream, continuation) = AsyncStream.makeStream(of: Event.self, bufferingPolicy: .bufferingOldest(capacity))
+        }
+
+        /// The next item: a drop notice first if frames were lost since the last one; nil once
+        /// the hub has finished the stream.
+        func next(_ iterator: inout AsyncStream<Event>.AsyncIterator) async -> Item? {
+            let lost = dropped.exchange(0, ordering: .relaxed)
+            if lost > 0 { return .dropped(lost) }
+            guard let event = await iterator.next() else { return nil }
+            return .frame(event)
+        }
+    }
+
+    let capacity: Int
+    private let subscribers = Mutex<(next: Int, all: [Int: Subscription], finished: Bool)>((0, [:], false))
+    private let count = Atomic<Int>(0)
+    /// The last `recentCount` frames, oldest first, for the page's first rendering.
+    private let recentFrames = Mutex<[Event]>([])
+    static let recentCount = 40
+
+    init(capacity: Int = 256) {
+        self.capacity = capacity
+    }
+
+    /// The last frames seen, oldest first.
+    var recent: [Event] { recentFrames.withLock { $0 } }
+
+    /// Called on a poller's thread for every frame: never blocks for longer than a short lock.
+    func publish(line: String, frame: LineMonitor.Frame) {
+        let event = Event(line: line, frame: frame)
+        recentFrames.withLock { recent in
+            if recent.count >= Self.recentCount { recent.removeFirst(recent.count - Self.recentCount + 1) }
+            recent.append(event)
+        }
+        guard count.load(ordering: .relaxed) > 0 else { return }
+        subscribers.withLock { state in
+            for subscription in state.all.values {
+                if case .dropped = subscription.continuation.yield(event) {
+                    subscription.dropped.wrappingAdd(1, ordering: .relaxed)
+                }
+            }
+        }
+    }
+
+    /// A new subscriber; nil once the hub is finished (the server is stopping).
+    func subscribe() -> Subscription? {
+        let subscription: Subscription? = subscribers.withLock { state in
+            guard !state.finished else { return nil }
+            state.next += 1
+            let made = Subscription(id: state.next, capacity: capacity)
+            state.all[made.id] = made
+            return made
+        }
+        if subscription != nil { count.wrappingAdd(1, ordering: .relaxed) }
+        return subscription
+    }
+
+    func unsubscribe(_ subscription: Subscription) {
+        let removed = subscribers.withLock { $0.all.removeValue(forKey: subscription.id) != nil }
+        subscription.continuation.finish()
+        if removed { count.wrappingSubtract(1, ordering: .relaxed) }
+    }
+
+    /// Accepts subscribers again (a console server starting).
+    func reopen() {
+        subscribers.withLock { $0.finished = false }
+    }
+
+    /// Ends every stream and refuses new subscribers until `reopen`.
+    func finishAll() {
+        let all = subscribers.withLock { state in
+            state.finished = true
+            defer { state.all = [:] }
+            return Array(state.all.values)
+        }
+        count.store(0, ordering: .relaxed)
+        for subscription in all { subscription.continuation.finish() }
+    }
+
+    /// The server-sent event for `item`: a `data:` line of JSON for a frame, an `event: dropped`
+    /// for lost frames. `meter` names the meter at the frame's address on its line.
+    static func sse(_ item: Item, meter: (String, UInt8) -> String?) -> String {
+        switch item {
+        case let .dropped(n):
+            return "event: dropped\ndata: {\"dropped\":\(n),\"reason\":\"this client reads too slowly\"}\n\n"
+        case let .frame(event):
+            return "data: " + json(event, meter: meter) + "\n\n"
+        }
+    }
+
+    /// One frame as a JSON object: time, line, meter (null if unknown), direction, hex.
+    static func json(_ event: Event, meter: (String, UInt8) -> String?) -> String {
+        let frame = event.frame
+        let name = meter(event.line, frame.address).map(JSONText.string) ?? "null"
+        return "{\"time\":\"\(isoTime(nanoseconds: frame.time))\",\"line\":\(JSONText.string(event.line)),"
+            + "\"meter\":\(name),\"direction\":\"\(frame.direction.rawValue)\",\"hex\":\"\(hex(frame.bytes))\"}"
+    }
+
+    static func hex(_ bytes: [UInt8]) -> String {
+        let digits = Array("0123456789ABCDEF".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count * 3)
+        for (i, byte) in bytes.enumerated() {
+            if i > 0 { out.append(0x20) }
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}
+
+/// `2026-11-30T04:23:04.120Z`: UTC, milliseconds.
+func isoTime(nanoseconds: Int64) -> String {
+    var seconds = time_t(nanoseconds / 1_000_000_000)
+    let millis = Int((nanoseconds % 1_000_000_000) / 1_000_000)
+    var parts = tm()
+    gmtime_r(&seconds, &parts)
+    func pad(_ v: Int, _ width: Int) -> String {
+        let s = String(v)
+        return String(repeating: "0", count: max(0, width - s.count)) + s
+    }
+    return "\(pad(Int(parts.tm_year) + 1900, 4))-\(pad(Int(parts.tm_mon) + 1, 2))-\(pad(Int(parts.tm_mday), 2))T"
+        + "\(pad(Int(parts.tm_hour), 2)):\(pad(Int(parts.tm_min), 2)):\(pad(Int(parts.tm_sec), 2)).\(pad(millis, 3))Z"
+}
+
+/// JSON text helpers for the hand-assembled SSE lines (the JSON documents use JSONEncoder).
+enum JSONText {
+    /// `text` as a JSON string literal.
+    static func string(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20:
+                let h = String(scalar.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - h.count) + h
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
+}
