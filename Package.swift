@@ -84,7 +84,7 @@ let package = Package(
         .target(
             name: "Console",
             dependencies: [
-                "Bridge", "Mapping", "Config", "Platform", "TEMLink", "ModbusServer",
+                "Bridge", "Mapping", "Config", "Platform", "TEMLink", "ModbusServer", "ArchiveStore", "TEMProtocol",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -121,7 +121,10 @@ let package = Package(
         .testTarget(name: "LogFormatTests", dependencies: ["LogFormat", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "MQTTTests", dependencies: ["MQTT", "Mapping", "Config", "TEMProtocol"]),
         .testTarget(name: "ArchiveStoreTests", dependencies: ["ArchiveStore", "TEMProtocol", "Platform"]),
-        .testTarget(name: "ConsoleTests", dependencies: ["Console", "TEMLink", "Config", "Platform"]),
+        .testTarget(
+            name: "ConsoleTests",
+            dependencies: ["Console", "TEMLink", "Config", "Platform", "TEMProtocol", "Mapping", "ArchiveStore"]
+        ),
         .testTarget(name: "SystemdTests", dependencies: ["Systemd"]),
         .testTarget(name: "EndToEndTests", dependencies: ["CModbus"]),
     ]

@@ -1,9 +1,10 @@
 import Bridge
 // Console: the read-only operations console over HTTP (Hummingbird 2): /metrics (Prometheus text
 // via swift-metrics + swift-prometheus), /health, /api/status, /api/registers.csv, /api/trace
-// (Server-Sent Events) and the embedded status page. It reads the bridge only through
-// `Bridge.status()`, the line monitors' observers and the counters; it must not import CModbus
-// or touch libmodbus, and it is not part of the fuzz builds.
+// (Server-Sent Events), /api/history (the archive store, read-only) and the embedded status page.
+// It reads the bridge only through `Bridge.status()`, the line monitors' observers and the
+// counters, and the archive store only read-only; it must not import CModbus or touch
+// libmodbus, and it is not part of the fuzz builds.
 import Config
 import Dispatch
 import Glibc

@@ -6,13 +6,13 @@ import NIOCore
 
 /// Which page a request is for: decided from the method and path alone.
 enum Route: Equatable {
-    case page, metrics, health, status, registers, trace
+    case page, metrics, health, status, registers, trace, history
     case notFound
     case methodNotAllowed
 
     static let paths: [String: Route] = [
         "/": .page, "/metrics": .metrics, "/health": .health, "/api/status": .status,
-        "/api/registers.csv": .registers, "/api/trace": .trace,
+        "/api/registers.csv": .registers, "/api/trace": .trace, "/api/history": .history,
     ]
 
     /// GET of a known path; any other method of a known path is 405 (the console is read-only);
@@ -45,6 +45,7 @@ struct ConsoleResponder: HTTPResponder {
     let allow: HTTPConfiguration
     let version: String
     let exposition: MetricsExposition
+    let archive = ArchiveStoreReader()
 
     init(bridge: Bridge, instruments: ConsoleInstruments, allow: HTTPConfiguration, version: String) {
         self.bridge = bridge
@@ -66,29 +67,37 @@ struct ConsoleResponder: HTTPResponder {
             response.headers[.allow] = "GET"
             return response
         case .page:
-            return body(page(), type: "text/html; charset=utf-8")
+            let status = bridge.status()
+            let gaps = await offloaded { [archive] in archive.gapCounts(status.mapping) }
+            return body(page(status, gaps: gaps), type: "text/html; charset=utf-8")
         case .metrics:
             return body(exposition.render(bridge.status()), type: "text/plain; version=0.0.4; charset=utf-8")
         case .health:
             let health = HealthDocument(staleMeters: bridge.status().staleMeters)
             return body(JSON.encode(health), type: "application/json", status: .init(code: health.httpStatus))
         case .status:
-            return body(JSON.encode(StatusDocument(bridge.status(), version: version)), type: "application/json")
+            let status = bridge.status()
+            let gaps = await offloaded { [archive] in archive.gapCounts(status.mapping) }
+            return body(JSON.encode(StatusDocument(status, version: version, gaps: gaps)), type: "application/json")
         case .registers:
             return body(RegisterTable.csv(bridge.status().mapping), type: "text/csv; charset=utf-8")
         case .trace:
             return trace()
+        case .history:
+            let mapping = bridge.status().mapping
+            let parameters = request.uri.queryParameters.map { (key: String($0.key), value: String($0.value)) }
+            let answer = await offloaded { [archive] in archive.history(parameters: parameters, mapping: mapping) }
+            return body(answer.body, type: answer.type, status: .init(code: answer.status))
         }
     }
 
     /// The status page with the current status, register table and recent frames built in, so it
     /// shows everything at once (and to a browser that runs no script for long).
-    private func page() -> String {
-        let status = bridge.status()
+    private func page(_ status: BridgeStatus, gaps: [String: [String: Int]]?) -> String {
         var names = MeterNames(bridge: bridge)
         let frames = instruments.trace.recent.map { TraceHub.json($0) { names.name(line: $0, address: $1) } }
         let initial =
-            "{\"status\":" + JSON.encode(StatusDocument(status, version: version)) + ",\"registers\":"
+            "{\"status\":" + JSON.encode(StatusDocument(status, version: version, gaps: gaps)) + ",\"registers\":"
             + JSON.encode(RegisterTable.csv(status.mapping)) + ",\"trace\":[" + frames.joined(separator: ",") + "]}"
         // "</" cannot end the script element inside a JSON string written as "<\/".
         return StatusPage.html.replacing("/*INITIAL*/null", with: initial.replacing("</", with: "<\\/"))

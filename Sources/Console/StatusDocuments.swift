@@ -15,9 +15,11 @@ struct StatusDocument: Encodable {
         let pollsFailed: Int
         let lastError: String?
         let values: [String: Double]
+        /// Missing archive periods by kind, from the archive store; `null` without one.
+        let gaps: [String: Int]?
 
         enum CodingKeys: String, CodingKey {
-            case name, line, address, online, values
+            case name, line, address, online, values, gaps
             case unitIDs = "unit_ids", ageSeconds = "age_seconds", pollsOK = "polls_ok", pollsFailed = "polls_failed"
             case lastError = "last_error"
         }
@@ -34,6 +36,7 @@ struct StatusDocument: Encodable {
             try c.encode(pollsFailed, forKey: .pollsFailed)
             try c.encode(lastError, forKey: .lastError)
             try c.encode(values, forKey: .values)
+            try c.encode(gaps, forKey: .gaps)  // null, not absent
         }
     }
 
@@ -60,7 +63,8 @@ struct StatusDocument: Encodable {
     let lines: [Line]
     let modbus: Modbus
 
-    init(_ status: BridgeStatus, version: String) {
+    /// `gaps`: missing archive periods by meter and kind (nil: no archive store).
+    init(_ status: BridgeStatus, version: String, gaps: [String: [String: Int]]? = nil) {
         self.version = version
         started = isoTime(nanoseconds: Int64(status.started * 1e9))
         meters = status.meters.map { meter in
@@ -68,7 +72,8 @@ struct StatusDocument: Encodable {
                 name: meter.name, line: meter.line, address: Int(meter.address), unitIDs: meter.unitIDs.map(Int.init),
                 online: meter.online, ageSeconds: meter.ageSeconds, pollsOK: meter.pollsOK, pollsFailed: meter.pollsFailed,
                 lastError: meter.lastError,
-                values: Dictionary(meter.values.map { ($0.name, $0.value) }, uniquingKeysWith: { first, _ in first }))
+                values: Dictionary(meter.values.map { ($0.name, $0.value) }, uniquingKeysWith: { first, _ in first }),
+                gaps: gaps.map { $0[meter.name] ?? [:] })
         }
         lines = status.lines.map {
             Line(name: $0.name, endpoint: $0.endpoint, exchangesOK: $0.exchangesOK, exchangesFailed: $0.exchangesFailed)

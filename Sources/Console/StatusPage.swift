@@ -1,7 +1,7 @@
 /// The status page served at `/`: one self-contained HTML document (style and script inline, no
 /// external font, image or library: plant networks are offline). It reads `/api/status` every
-/// second, `/api/registers.csv` for units and the register map, and `/api/trace` for the live
-/// traffic monitor; it never writes anything.
+/// second (with each meter's archive gaps), `/api/registers.csv` for units and the register map,
+/// and `/api/trace` for the live traffic monitor; it never writes anything.
 enum StatusPage {
     static let html = #"""
         <!doctype html>
@@ -37,6 +37,7 @@ enum StatusPage {
         .state[data-state=online] { background:var(--ok); }
         .state[data-state=stale] { background:var(--bad); }
         .meta { color:var(--dim); font-size:12px; margin-bottom:6px; }
+        .gaps { color:var(--dim); font-size:12px; margin-bottom:6px; }
         .error { color:var(--bad); font-size:12px; margin:4px 0; word-break:break-word; }
         .unit { color:var(--dim); padding-left:4px; }
         .regs { height:222px; overflow:auto; }
@@ -98,6 +99,12 @@ enum StatusPage {
           if (s < 120) return s.toFixed(1) + " s ago";
           if (s < 7200) return (s / 60).toFixed(1) + " min ago";
           return (s / 3600).toFixed(1) + " h ago";
+        }
+        // Missing archive periods by kind ("hourly 0 · daily 3 · monthly 0"), "—" without a store.
+        function gapsText(g) {
+          if (!g) return "—";
+          const kinds = ["hourly", "daily", "monthly"].filter((k) => k in g);
+          return kinds.length ? kinds.map((k) => k + " " + g[k]).join(" · ") : "—";
         }
         function parseCSV(text) {
           const rows = []; let row = [], field = "", quoted = false;
@@ -170,6 +177,7 @@ enum StatusPage {
               el("span", { class: "state", "data-state": online ? "online" : "stale", text: online ? "online" : "stale" })),
             el("div", { class: "meta", text: "line " + m.line + " · address " + m.address + " · unit id " + m.unit_ids.join(", ") +
               " · data " + age(m.age_seconds) + " · polls " + m.polls_ok + " ok / " + m.polls_failed + " failed" }));
+          card.append(el("div", { class: "gaps", "data-gaps": gapsText(m.gaps), text: "archive gaps: " + gapsText(m.gaps) }));
           if (m.last_error) card.append(el("div", { class: "error", text: (online ? "last error: " : "error: ") + m.last_error }));
           card.append(el("div", { class: "values" }, el("table", {}, values)));
           return card;

@@ -12,6 +12,7 @@ import Testing
         #expect(Route(method: "GET", path: "/api/status") == .status)
         #expect(Route(method: "GET", path: "/api/registers.csv") == .registers)
         #expect(Route(method: "GET", path: "/api/trace") == .trace)
+        #expect(Route(method: "GET", path: "/api/history") == .history)
         for method in ["POST", "PUT", "DELETE", "PATCH", "OPTIONS", "HEAD"] {
             #expect(Route(method: method, path: "/metrics") == .methodNotAllowed, "\(method)")
         }

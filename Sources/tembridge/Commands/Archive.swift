@@ -1,3 +1,4 @@
+import ArchiveStore
 import ArgumentParser
 import Bridge
 import Glibc
@@ -17,7 +18,7 @@ struct Archive: ParsableCommand {
             output valid.
             """)
 
-    enum Format: String, ExpressibleByArgument, CaseIterable { case csv, json, table }
+    typealias Format = ArchiveRecordText.Format
 
     @OptionGroup var meter: MeterOptions
 
@@ -106,99 +107,27 @@ extension Archive {
     }
 }
 
-/// A `--from` / `--to` date: `YYYY-MM-DD` or `YYYY-MM-DDTHH:MM[:SS]`, meter local time read as UTC.
-struct ArchiveDate: Sendable {
-    /// Unix seconds of the date's first second, or of the time given.
-    let start: Int
-    /// A bare date's last second; the time given otherwise.
-    let end: Int
-
-    init(parsing text: String) throws(Malformed) {
-        let parts = text.split(whereSeparator: { "-T: ".contains($0) }).map { Int($0) }
-        guard (3...6).contains(parts.count), parts.allSatisfy({ $0 != nil }) else {
-            throw Malformed(reason: "write YYYY-MM-DD or YYYY-MM-DDTHH:MM")
-        }
-        let v = parts.map { $0! } + [0, 0, 0]
-        let clock = MeterClock(year: v[0], month: v[1], day: v[2], hour: v[3], minute: v[4], second: v[5])
-        guard let seconds = clock.unixSeconds else { throw Malformed(reason: "not a real date") }
-        start = seconds
-        end = parts.count == 3 ? seconds + 86_399 : seconds
-    }
-
-    /// Why a date does not read.
-    struct Malformed: Error, CustomStringConvertible {
-        let reason: String
-        var description: String { reason }
-    }
-}
-
 /// Writes records as they arrive, flushed one by one, so an interrupted export is valid so far.
 /// With `identified` (for `history`), each record starts with its `meter` and `serial_number`.
 final class ArchiveOutput {
-    let format: Archive.Format
-    let identified: Bool
+    let text: ArchiveRecordText
     private var count = 0
-    static let names = ValueCatalog.archiveRecordNames.map(\.name).filter { $0 != "time" && $0 != "period" }
 
     init(format: Archive.Format, identified: Bool = false) {
-        self.format = format
-        self.identified = identified
+        text = ArchiveRecordText(format: format, identified: identified)
     }
 
-    func begin() {
-        switch format {
-        case .csv:
-            emit(((identified ? ["meter", "serial_number"] : []) + ["time", "period"] + Self.names).joined(separator: ","))
-        case .json: emit("[")
-        case .table:
-            emit(
-                (identified ? "meter  serial    " : "")
-                    + "written              period               energy.1 … energy.6 (MWh)  errors by system")
-        }
-    }
+    func begin() { emit(text.header) }
 
-    /// One record: a CSV row, a JSON array element (`{"period", "time", "values"}`, keys sorted,
-    /// numbers at full precision, a missing value null) or a table row. `meter` and
-    /// `serialNumber` lead the row when the output is `identified` (`history`).
+    /// One record: a CSV row, a JSON array element or a table row (see `ArchiveRecordText`).
+    /// `meter` and `serialNumber` lead the row when the output is `identified` (`history`).
     func write(_ record: ArchiveRecord, meter: String = "", serialNumber: UInt32 = 0) throws {
-        let values = Self.names.map { ValueOutput.finite(record.values[$0]) }
-        switch format {
-        case .csv:
-            let identity = identified ? [ValueOutput.csvField(meter), String(serialNumber)] : []
-            let cells = values.map { $0.map(ValueOutput.formatNumber) ?? "" }
-            emit((identity + [record.written.description, record.period.description] + cells).joined(separator: ","))
-        case .json:
-            struct Row: Encodable {
-                let meter: String?
-                let serialNumber: UInt32?
-                let time: String
-                let period: String
-                let values: [String: Double?]
-                enum CodingKeys: String, CodingKey {
-                    case meter, time, period, values
-                    case serialNumber = "serial_number"
-                }
-            }
-            let row = Row(
-                meter: identified ? meter : nil, serialNumber: identified ? serialNumber : nil,
-                time: record.written.description, period: record.period.description,
-                values: Dictionary(zip(Self.names, values), uniquingKeysWith: { first, _ in first }))
-            emit((count == 0 ? " " : ",") + (try JSONText.encode(row)))
-        case .table:
-            let energies = (1...6).map { ValueOutput.formatNumber(record.values["energy.\($0)"] ?? 0) }.joined(separator: " ")
-            let errors = record.errors.enumerated().compactMap { system, bits in
-                bits == 0 ? nil : "system \(system + 1): " + ArchiveRecord.errorWords(bits).joined(separator: ", ")
-            }
-            emit(
-                (identified ? "\(meter)  \(serialNumber)  " : "")
-                    + "\(record.written)  \(record.period)  \(energies)  \(errors.isEmpty ? "no errors" : errors.joined(separator: "; "))"
-            )
-        }
+        emit(try text.line(record, meter: meter, serialNumber: serialNumber, index: count))
         count += 1
     }
 
     func end() {
-        if format == .json { emit("]") }
+        if let footer = text.footer { emit(footer) }
     }
 
     private func emit(_ line: String) {
@@ -261,3 +190,5 @@ enum Interrupt {
 }
 
 private let interruptRequested = Atomic<Bool>(false)
+
+extension ArchiveRecordText.Format: ExpressibleByArgument {}

@@ -99,8 +99,5 @@ enum GapOutput {
 
 extension ValueOutput {
     /// A CSV field, quoted when it holds a comma, a quote or a line break.
-    static func csvField(_ s: String) -> String {
-        guard s.contains(where: { ",\"\n\r".contains($0) }) else { return s }
-        return "\"" + String(s.flatMap { $0 == "\"" ? ["\"", "\""] : [$0] }) + "\""
-    }
+    static func csvField(_ s: String) -> String { ArchiveRecordText.csvField(s) }
 }

@@ -1,3 +1,4 @@
+import ArchiveStore
 import ArgumentParser
 import Bridge
 import TEMLink
@@ -77,13 +78,10 @@ enum ValueOutput {
     }
 
     /// The value, or nil when there is none or it is not a number JSON can carry (NaN, infinity).
-    static func finite(_ v: Double?) -> Double? { v.flatMap { $0.isFinite ? $0 : nil } }
+    static func finite(_ v: Double?) -> Double? { ArchiveRecordText.finite(v) }
 
     /// Integers without a fraction, others as Swift's shortest round-trip text.
-    static func formatNumber(_ v: Double) -> String {
-        if v == v.rounded(), abs(v) < 1e15 { return String(Int64(v)) }
-        return "\(v)"
-    }
+    static func formatNumber(_ v: Double) -> String { ArchiveRecordText.formatNumber(v) }
 
     /// A value that came from a float32 printed as that float (76.017365, not 76.01736450195312).
     static func formatForPeople(_ v: Double) -> String {

@@ -1,0 +1,101 @@
+import FoundationEssentials
+import TEMProtocol
+
+/// Archive records as text, one line each: what `archive` and `history` print and what the
+/// console's `/api/history` serves, from this one place so that they are byte-identical.
+///
+/// CSV: a header row of value names, then a row a record. JSON: `[`, then one array element a
+/// line (`{"period", "time", "values"}`, keys sorted, numbers at full precision, a missing value
+/// null), then `]`. Table: a heading, then a row a record, for people. With `identified`
+/// (`history`), every record starts with its `meter` and `serial_number`.
+public struct ArchiveRecordText: Sendable {
+    public enum Format: String, CaseIterable, Sendable { case csv, json, table }
+
+    public let format: Format
+    public let identified: Bool
+    /// Value names in column order (without `time` and `period`, which lead).
+    public static let names = ValueCatalog.archiveRecordNames.map(\.name).filter { $0 != "time" && $0 != "period" }
+
+    public init(format: Format, identified: Bool = false) {
+        self.format = format
+        self.identified = identified
+    }
+
+    /// The line before the first record.
+    public var header: String {
+        switch format {
+        case .csv:
+            return ((identified ? ["meter", "serial_number"] : []) + ["time", "period"] + Self.names).joined(separator: ",")
+        case .json: return "["
+        case .table:
+            return (identified ? "meter  serial    " : "")
+                + "written              period               energy.1 … energy.6 (MWh)  errors by system"
+        }
+    }
+
+    /// The line after the last record, if the format has one.
+    public var footer: String? { format == .json ? "]" : nil }
+
+    /// The line of `record`, the `index`th written (from 0: a JSON element after the first
+    /// starts with a comma).
+    public func line(_ record: ArchiveRecord, meter: String = "", serialNumber: UInt32 = 0, index: Int) throws -> String {
+        let values = Self.names.map { Self.finite(record.values[$0]) }
+        switch format {
+        case .csv:
+            let identity = identified ? [Self.csvField(meter), String(serialNumber)] : []
+            let cells = values.map { $0.map(Self.formatNumber) ?? "" }
+            return (identity + [record.written.description, record.period.description] + cells).joined(separator: ",")
+        case .json:
+            struct Row: Encodable {
+                let meter: String?
+                let serialNumber: UInt32?
+                let time: String
+                let period: String
+                let values: [String: Double?]
+                enum CodingKeys: String, CodingKey {
+                    case meter, time, period, values
+                    case serialNumber = "serial_number"
+                }
+            }
+            let row = Row(
+                meter: identified ? meter : nil, serialNumber: identified ? serialNumber : nil,
+                time: record.written.description, period: record.period.description,
+                values: Dictionary(zip(Self.names, values), uniquingKeysWith: { first, _ in first }))
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            return (index == 0 ? " " : ",") + String(decoding: try encoder.encode(row), as: UTF8.self)
+        case .table:
+            let energies = (1...6).map { Self.formatNumber(record.values["energy.\($0)"] ?? 0) }.joined(separator: " ")
+            let errors = record.errors.enumerated().compactMap { system, bits in
+                bits == 0 ? nil : "system \(system + 1): " + ArchiveRecord.errorWords(bits).joined(separator: ", ")
+            }
+            return (identified ? "\(meter)  \(serialNumber)  " : "")
+                + "\(record.written)  \(record.period)  \(energies)  \(errors.isEmpty ? "no errors" : errors.joined(separator: "; "))"
+        }
+    }
+
+    /// The whole text of `records`, as `history` prints it (every line ends in a line break).
+    public func document(_ records: [StoredRecord]) throws -> String {
+        var lines = [header]
+        for (index, r) in records.enumerated() {
+            lines.append(try line(r.record, meter: r.meter, serialNumber: r.serialNumber, index: index))
+        }
+        if let footer { lines.append(footer) }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// The value, or nil when there is none or it is not a number JSON can carry (NaN, infinity).
+    public static func finite(_ v: Double?) -> Double? { v.flatMap { $0.isFinite ? $0 : nil } }
+
+    /// Integers without a fraction, others as Swift's shortest round-trip text.
+    public static func formatNumber(_ v: Double) -> String {
+        if v == v.rounded(), abs(v) < 1e15 { return String(Int64(v)) }
+        return "\(v)"
+    }
+
+    /// A CSV field, quoted when it holds a comma, a quote or a line break.
+    public static func csvField(_ s: String) -> String {
+        guard s.contains(where: { ",\"\n\r".contains($0) }) else { return s }
+        return "\"" + String(s.flatMap { $0 == "\"" ? ["\"", "\""] : [$0] }) + "\""
+    }
+}
