@@ -164,7 +164,7 @@ public enum ArchiveRecordLayout {
             self.descriptionTemplate = description
         }
 
-        /// A row like `time.normal`: six u32 counters (one per system), listed system by system,
+        /// A row like `time.below_gmin`: six u32 counters (one per system), listed system by system,
         /// each the seconds of system N spent in `state` (`with flow below minimum`).
         static func systemSeconds(_ id: ID, at offset: Int, seed: String, value: String, _ state: String) -> Field {
             Field(
