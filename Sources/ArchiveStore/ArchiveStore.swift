@@ -185,29 +185,55 @@ public final class ArchiveStore: Sendable {
 
     // MARK: Reading
 
-    /// A stored record with its place in the store's insertion order.
-    public struct Row: Sendable {
-        /// Insertion order: the order records are forwarded upstream.
-        public var id: Int
-        public var record: StoredRecord
-    }
-
     /// Records of `kind` (all meters, or only `meter`), by meter then period, with periods in
     /// `from...to` (Unix seconds, meter local time read as UTC).
     public func records(meter: String? = nil, kind: ArchiveKind, from: Int? = nil, to: Int? = nil) throws(StoreError)
         -> [StoredRecord]
     {
+        try select(.records, kind: kind, meter: meter, from: from, to: to) { s throws(StoreError) in
+            try Self.rows(s).map(\.record)
+        }
+    }
+
+    /// A table read by period: its name and columns, and the columns holding the first and the
+    /// last period a row covers (the same one for a record).
+    private struct PeriodTable {
+        let name: String
+        let columns: String
+        let first: String
+        let last: String
+
+        static let records = PeriodTable(
+            name: "records", columns: "id, serial_number, kind, meter, raw", first: "period", last: "period")
+        static let gaps = PeriodTable(
+            name: "gaps", columns: "meter, serial_number, first_missing, last_missing, missing", first: "first_missing",
+            last: "last_missing")
+    }
+
+    /// The rows of `table` for `kind` (all meters or only `meter`) that overlap `from...to`, by
+    /// meter, serial number and period; `decode` steps through them.
+    private func select<Result: Sendable>(
+        _ table: PeriodTable, kind: ArchiveKind, meter: String?, from: Int?, to: Int?,
+        decode: (SQLiteStatement) throws(StoreError) -> Result
+    ) throws(StoreError) -> Result {
         try connection.withLock { db throws(StoreError) in
-            var sql = "SELECT id, serial_number, kind, meter, raw FROM records WHERE kind = ?"
+            var sql = "SELECT \(table.columns) FROM \(table.name) WHERE kind = ?"
             var values: [SQLiteStatement.Value] = [.text(kind.rawValue)]
             if let meter { sql += " AND meter = ?"; values.append(.text(meter)) }
-            if let from { sql += " AND period >= ?"; values.append(.int(from)) }
-            if let to { sql += " AND period <= ?"; values.append(.int(to)) }
-            sql += " ORDER BY meter, serial_number, period"
-            let s = try db.prepare(sql, operation: "read records")
+            if let from { sql += " AND \(table.last) >= ?"; values.append(.int(from)) }
+            if let to { sql += " AND \(table.first) <= ?"; values.append(.int(to)) }
+            sql += " ORDER BY meter, serial_number, \(table.first)"
+            let s = try db.prepare(sql, operation: "read \(table.name)")
             try s.bind(values)
-            return try Self.rows(s).map(\.record)
+            return try decode(s)
         }
+    }
+
+    /// A stored record with its place in the store's insertion order.
+    public struct Row: Sendable {
+        /// Insertion order: the order records are forwarded upstream.
+        public var id: Int
+        public var record: StoredRecord
     }
 
     /// Up to `limit` records stored after `id`, in insertion order.
@@ -258,15 +284,7 @@ public final class ArchiveStore: Sendable {
     public func gaps(meter: String? = nil, kind: ArchiveKind, from: Int? = nil, to: Int? = nil) throws(StoreError)
         -> [StoredGap]
     {
-        try connection.withLock { db throws(StoreError) in
-            var sql = "SELECT meter, serial_number, first_missing, last_missing, missing FROM gaps WHERE kind = ?"
-            var values: [SQLiteStatement.Value] = [.text(kind.rawValue)]
-            if let meter { sql += " AND meter = ?"; values.append(.text(meter)) }
-            if let from { sql += " AND last_missing >= ?"; values.append(.int(from)) }
-            if let to { sql += " AND first_missing <= ?"; values.append(.int(to)) }
-            sql += " ORDER BY meter, serial_number, first_missing"
-            let s = try db.prepare(sql, operation: "read gaps")
-            try s.bind(values)
+        try select(.gaps, kind: kind, meter: meter, from: from, to: to) { s throws(StoreError) in
             var out: [StoredGap] = []
             while try s.step() {
                 out.append(

@@ -7,18 +7,13 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
     /// SQLite's or libpq's message.
     public let message: String
 
-    public init(operation: String, message: String) {
-        self.operation = operation
-        self.message = message
-    }
-
     public var description: String { "archive store: \(operation): \(message)" }
 }
 
 /// One open SQLite database (`sqlite3 *`): closed in `deinit`. Every return code goes
 /// through `check`. Not Sendable: its owner keeps it behind a lock.
 final class SQLiteConnection {
-    private let handle: OpaquePointer
+    fileprivate let handle: OpaquePointer
     let path: String
 
     /// Opens (creating if missing) the database at `path`, waits up to 5 s for another
@@ -56,9 +51,7 @@ final class SQLiteConnection {
     }
 
     func prepare(_ sql: String, operation: String) throws(StoreError) -> SQLiteStatement {
-        var statement: OpaquePointer?
-        try check(sqlite3_prepare_v2(handle, sql, -1, &statement, nil), operation)
-        return SQLiteStatement(handle: statement!, connection: self, operation: operation)
+        try SQLiteStatement(sql, on: self, operation: operation)
     }
 
     /// Runs `body` in one transaction: committed if it returns, rolled back if it throws.
@@ -82,8 +75,11 @@ final class SQLiteStatement {
     private let connection: SQLiteConnection
     private let operation: String
 
-    fileprivate init(handle: OpaquePointer, connection: SQLiteConnection, operation: String) {
-        self.handle = handle
+    /// Compiles `sql` on `connection`; throws with `operation` and SQLite's message.
+    fileprivate init(_ sql: String, on connection: SQLiteConnection, operation: String) throws(StoreError) {
+        var statement: OpaquePointer?
+        try connection.check(sqlite3_prepare_v2(connection.handle, sql, -1, &statement, nil), operation)
+        handle = statement!
         self.connection = connection
         self.operation = operation
     }

@@ -3,17 +3,16 @@ import TEMProtocol
 
 /// Reads archive records over a meter exchange: a 384-byte record is six 64-byte Flash reads.
 public struct ArchiveReader {
-    public let client: MeterClient
-    public let address: UInt8
+    /// The meter read.
+    public let meter: AddressedMeter
 
     public init(client: MeterClient, address: UInt8) {
-        self.client = client
-        self.address = address
+        meter = AddressedMeter(client: client, address: address)
     }
 
     /// Reads `FLASH_TYPE` and the record pointers.
     public func pointers() throws(ExchangeError) -> ArchivePointers? {
-        ArchivePointers(image: try client.read(ReadPlanner.plan(ArchivePointers.t2kRanges), address: address))
+        ArchivePointers(image: try meter.read(ReadPlanner.plan(ArchivePointers.t2kRanges)))
     }
 
     /// The raw bytes of record `index` of `area`.
@@ -22,7 +21,7 @@ public struct ArchiveReader {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(ArchiveRecord.size)
         for offset in stride(from: 0, to: ArchiveRecord.size, by: Command.maxReadLength) {
-            bytes += try client.readFlash(address: address, at: start + UInt32(offset), length: Command.maxReadLength)
+            bytes += try meter.readFlash(at: start + UInt32(offset), length: Command.maxReadLength)
         }
         return bytes
     }
@@ -54,9 +53,9 @@ extension ArchiveReader {
         guard let pointers = try pointers(), let newest = pointers.newestIndex(kind) else { return nil }
         let area = pointers.layout.area(kind)
         let after = (newest + 1) % area.records
-        let stamp = try client.readFlash(address: address, at: area.address(ofRecord: after), length: 4)
+        let stamp = try meter.readFlash(at: area.address(ofRecord: after), length: 4)
         if stamp.allSatisfy({ $0 == 0xFF }) {
-            let newestStamp = try client.readFlash(address: address, at: area.address(ofRecord: newest), length: 4)
+            let newestStamp = try meter.readFlash(at: area.address(ofRecord: newest), length: 4)
             return newestStamp.allSatisfy({ $0 == 0xFF })
                 ? ArchiveHistory(area: area, oldest: 0, count: 0)
                 : ArchiveHistory(area: area, oldest: 0, count: newest + 1)
@@ -67,7 +66,7 @@ extension ArchiveReader {
     /// The period stamp (Unix seconds) of the record at position `p`, or nil if it is not a date.
     public func period(in history: ArchiveHistory, at p: Int) throws(ExchangeError) -> Int? {
         let start = history.area.address(ofRecord: history.index(at: p)) + UInt32(ArchiveRecord.Offset.period)
-        let bytes = try client.readFlash(address: address, at: start, length: 4)
+        let bytes = try meter.readFlash(at: start, length: 4)
         return MeterClock(archiveStamp: bytes)?.unixSeconds
     }
 

@@ -14,16 +14,12 @@ public struct Mapping: Sendable, Equatable {
     /// The operations console (`http:`); nil = none.
     public var http: HTTPConfiguration?
 
-    public init(
-        server: ServerConfiguration, lines: [LineConfig], meters: [MeterConfig], mqtt: MQTTConfig? = nil,
-        archiveStore: ArchiveStoreConfig? = nil, http: HTTPConfiguration? = nil
-    ) {
+    /// A mapping without the optional sections (`mqtt`, `archive_store`, `http`); set those as
+    /// the file has them.
+    public init(server: ServerConfiguration, lines: [LineConfig], meters: [MeterConfig]) {
         self.server = server
         self.lines = lines
         self.meters = meters
-        self.mqtt = mqtt
-        self.archiveStore = archiveStore
-        self.http = http
     }
 
     /// The line called `name`.

@@ -7,6 +7,12 @@ public struct SerialPortSettings: Sendable, Hashable, CustomStringConvertible {
     public enum Parity: String, Sendable, CaseIterable {
         case none, even, odd
 
+        /// The parity libmodbus's letter (N, E or O) stands for.
+        public init?(letter: Character) {
+            guard let parity = Self.allCases.first(where: { $0.letter == letter }) else { return nil }
+            self = parity
+        }
+
         /// libmodbus's letter: N, E or O.
         public var letter: Character {
             switch self {

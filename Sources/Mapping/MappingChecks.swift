@@ -17,14 +17,23 @@ extension MappingReader {
 
     /// The names of the lines, each reported if defined twice.
     private mutating func checkLineNames(_ lines: [ReadLine]) -> [String] {
+        checkDefinedOnce(lines, what: "line", name: \.name, position: \.namePosition)
+    }
+
+    /// The names of `items` in order of first definition; a name defined again is reported at
+    /// its second place, pointing back at the first.
+    @discardableResult
+    private mutating func checkDefinedOnce<Item>(
+        _ items: [Item], what: String, name: (Item) -> String?, position: (Item) -> Position
+    ) -> [String] {
         var first: [String: Position] = [:]
         var names: [String] = []
-        for line in lines {
-            guard let name = line.name else { continue }
+        for item in items {
+            guard let name = name(item) else { continue }
             if let earlier = first[name] {
-                read.report("line '\(name)' is already defined at \(earlier.line):\(earlier.column)", at: line.namePosition)
+                read.report("\(what) '\(name)' is already defined at \(earlier.line):\(earlier.column)", at: position(item))
             } else {
-                first[name] = line.namePosition
+                first[name] = position(item)
                 names.append(name)
             }
         }
@@ -48,15 +57,7 @@ extension MappingReader {
     }
 
     private mutating func checkMeterNames(_ meters: [ReadMeter]) {
-        var first: [String: Position] = [:]
-        for meter in meters {
-            guard let name = meter.name else { continue }
-            if let earlier = first[name] {
-                read.report("meter '\(name)' is already defined at \(earlier.line):\(earlier.column)", at: meter.namePosition)
-            } else {
-                first[name] = meter.namePosition
-            }
-        }
+        checkDefinedOnce(meters, what: "meter", name: \.name, position: \.namePosition)
     }
 
     private mutating func checkLineReferences(_ meters: [ReadMeter], lineNames: [String]) {

@@ -18,13 +18,8 @@ extension MappingReader {
             if items.isEmpty { read.report("kinds: [] keeps nothing (leave 'kinds' out to keep all three)", at: node) }
             var kinds: [ArchiveKind] = []
             for item in items {
-                guard let name = read.string(item) else { continue }
-                guard let kind = ArchiveKind(rawValue: name) else {
-                    let hint = Suggestion.hint(for: name, in: ArchiveKind.allCases.map(\.rawValue))
-                    read.report("unknown archive kind '\(name)'\(hint)", at: item)
-                    continue
-                }
-                if kinds.contains(kind) { read.report("archive kind '\(name)' is listed twice", at: item) }
+                guard let kind: ArchiveKind = read.choice(item, what: "archive kind") else { continue }
+                if kinds.contains(kind) { read.report("archive kind '\(kind.rawValue)' is listed twice", at: item) }
                 kinds.append(kind)
             }
             config.kinds = ArchiveKind.allCases.filter(kinds.contains)

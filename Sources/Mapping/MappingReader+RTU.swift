@@ -19,8 +19,7 @@ extension MappingReader {
                 read.report(error.description, at: portNode)
                 continue
             }
-            var port = RTUPortConfiguration(
-                path: settings.path, baud: settings.baud, parity: settings.parity.letter, stopBits: settings.stopBits)
+            var port = RTUPortConfiguration(settings)
             if let node = fields["unit_ids"], let list = read.list(node) {
                 if list.isEmpty { read.report("unit_ids: [] answers no unit (leave it out to answer all)", at: node) }
                 var ids: [UInt8] = []

@@ -336,23 +336,9 @@ struct MappingReader {
         let address = addressNode.flatMap { read.integer($0, in: 0...65535, what: "address") }
 
         var type: RegisterType? = .float32
-        if let node = fields["type"] {
-            type = read.string(node).flatMap { name in
-                if let type = RegisterType(rawValue: name.lowercased()) { return type }
-                let hint = Suggestion.hint(for: name, in: RegisterType.allCases.map(\.rawValue))
-                read.report("unknown type '\(name)'\(hint)", at: node)
-                return nil
-            }
-        }
+        if let node = fields["type"] { type = read.choice(node, what: "type") { $0.lowercased() } }
         var order: WordOrder? = .ABCD
-        if let node = fields["order"] {
-            order = read.string(node).flatMap { name in
-                if let order = WordOrder(rawValue: name.uppercased()) { return order }
-                let hint = Suggestion.hint(for: name, in: WordOrder.allCases.map(\.rawValue))
-                read.report("unknown order '\(name)'\(hint)", at: node)
-                return nil
-            }
-        }
+        if let node = fields["order"] { order = read.choice(node, what: "order") { $0.uppercased() } }
 
         var source: RegisterEntry.Source?
         switch (fields["value"], fields["raw"]) {
@@ -413,13 +399,7 @@ struct MappingReader {
             t2k = nil
         }
         var type: FieldType?
-        if let node = read.required("type", in: fields), let name = read.string(node) {
-            type = FieldType(rawValue: name.lowercased())
-            if type == nil {
-                let hint = Suggestion.hint(for: name, in: FieldType.allCases.map(\.rawValue))
-                read.report("unknown raw type '\(name)'\(hint)", at: node)
-            }
-        }
+        if let node = read.required("type", in: fields) { type = read.choice(node, what: "raw type") { $0.lowercased() } }
         guard let t2k, let type, let t2kNode else { return nil }
         let last = t2k + type.size - 1
         guard last <= Self.t2kAddresses.upperBound else {

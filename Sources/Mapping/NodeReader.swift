@@ -107,6 +107,17 @@ struct NodeReader {
         return scalar.string
     }
 
+    /// The case of `T` named by a scalar, after `normalize` (a file may write `INT16` or `abcd`);
+    /// an unknown name is reported as `unknown WHAT 'NAME'`, with the nearest case as a hint.
+    mutating func choice<T: CaseIterable & RawRepresentable<String>>(
+        _ node: Node, what: String, normalize: (String) -> String = { $0 }
+    ) -> T? {
+        guard let name = string(node) else { return nil }
+        if let value = T(rawValue: normalize(name)) { return value }
+        report("unknown \(what) '\(name)'" + Suggestion.hint(for: name, in: T.allCases.map(\.rawValue)), at: node)
+        return nil
+    }
+
     /// A whole number written in decimal, `0x` hex, `0o` octal or `0b` binary, `_` allowed.
     mutating func integer(_ node: Node) -> Int? {
         guard case let .scalar(scalar) = node, !Self.isNull(scalar) else {

@@ -7,24 +7,22 @@ import TEMProtocol
 /// the `comma` check and a bug report need). A block that fails after the client's retries is
 /// marked unread and the capture goes on.
 public struct DumpCapture {
-    public let client: MeterClient
-    public let address: UInt8
+    /// The meter dumped.
+    public let meter: AddressedMeter
 
     public init(client: MeterClient, address: UInt8) {
-        self.client = client
-        self.address = address
+        meter = AddressedMeter(client: client, address: address)
     }
 
     /// The T2K part of a capture: identify and the 32 blocks. Throws only when the meter answers
     /// neither identify nor the first block (nothing there to dump).
     public func captureT2K(endpoint: String) throws(ExchangeError) -> MeterDump {
-        var dump = MeterDump(endpoint: endpoint, address: address, captured: Self.utcNow())
+        var dump = MeterDump(endpoint: endpoint, address: meter.address, captured: Self.utcNow())
         var firstFailure: ExchangeError?
-        do { dump.identify = try client.perform(.identify, address: address) } catch { firstFailure = error }
+        do { dump.identify = try meter.perform(.identify) } catch { firstFailure = error }
         for start in stride(from: 0, to: T2KMap.size, by: MeterDump.blockSize) {
             do {
-                dump.t2k[UInt32(start)] = try client.perform(
-                    .readT2K(address: UInt16(start), length: UInt8(MeterDump.blockSize)), address: address)
+                dump.t2k[UInt32(start)] = try meter.perform(.readT2K(address: UInt16(start), length: UInt8(MeterDump.blockSize)))
             } catch {
                 if start == 0, let firstFailure { throw firstFailure }
                 dump.t2kUnread.insert(UInt32(start))
@@ -58,8 +56,7 @@ public struct DumpCapture {
     /// Reads one Flash block into `dump` (unread when it fails after the retries).
     public func readFlash(block start: UInt32, into dump: inout MeterDump) {
         do {
-            dump.flash[start] = try client.perform(
-                .readFlash(address: start, length: UInt8(MeterDump.blockSize)), address: address)
+            dump.flash[start] = try meter.perform(.readFlash(address: start, length: UInt8(MeterDump.blockSize)))
         } catch {
             dump.flashUnread.insert(start)
         }

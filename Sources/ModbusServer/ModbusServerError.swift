@@ -13,12 +13,6 @@ public struct ModbusServerError: Error, Sendable, Hashable, CustomStringConverti
     /// The human text for `code` (from `modbus_strerror`, which covers plain errno values too).
     public let reason: String
 
-    public init(operation: String, code: Int32, reason: String) {
-        self.operation = operation
-        self.code = code
-        self.reason = reason
-    }
-
     /// An error for the current `errno`.
     static func fromErrno(_ operation: String, code: Int32 = errno) -> ModbusServerError {
         ModbusServerError(operation: operation, code: code, reason: String(cString: modbus_strerror(code)))

@@ -63,9 +63,7 @@ final class RTULine {
     init(_ configuration: RTUPortConfiguration) throws(ModbusServerError) {
         let what = "open \(configuration)"
         guard
-            let opener = modbus_new_rtu(
-                configuration.path, Int32(configuration.baud), CChar(UInt8(ascii: configuration.parity.unicodeScalars.first!)),
-                8, Int32(configuration.stopBits))
+            let opener = Self.newContext(configuration.serial)
         else { throw .fromErrno(what) }
         guard modbus_connect(opener) == 0 else {
             let code = errno
@@ -127,12 +125,17 @@ final class RTULine {
         _ = Glibc.close(pipeWrite)
     }
 
+    /// A libmodbus RTU context for `serial` (8 data bits), not connected; nil when libmodbus
+    /// cannot allocate one.
+    private static func newContext(_ serial: SerialPortSettings) -> OpaquePointer? {
+        modbus_new_rtu(
+            serial.path, Int32(serial.baud), CChar(bitPattern: serial.parity.letter.asciiValue!), 8, Int32(serial.stopBits))
+    }
+
     /// A context speaking on an already open descriptor (never connected, so never closing it).
     private static func context(_ configuration: RTUPortConfiguration, socket: Int32, slave: UInt8) -> OpaquePointer {
         guard
-            let context = modbus_new_rtu(
-                configuration.path, Int32(configuration.baud), CChar(UInt8(ascii: configuration.parity.unicodeScalars.first!)),
-                8, Int32(configuration.stopBits))
+            let context = newContext(configuration.serial)
         else { fatalError("out of memory creating a libmodbus RTU context") }
         modbus_set_socket(context, socket)
         modbus_set_slave(context, Int32(slave))

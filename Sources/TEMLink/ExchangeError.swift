@@ -52,14 +52,6 @@ public struct ExchangeError: Error, Sendable, Hashable, CustomStringConvertible 
     public let attempts: Int
     public let reason: Reason
 
-    public init(address: UInt8, command: Command, endpoint: Endpoint, attempts: Int, reason: Reason) {
-        self.address = address
-        self.command = command
-        self.endpoint = endpoint
-        self.attempts = attempts
-        self.reason = reason
-    }
-
     public var description: String {
         "meter \(address) at \(endpoint): \(command): \(reason) (\(attempts) attempt\(attempts == 1 ? "" : "s"))"
     }

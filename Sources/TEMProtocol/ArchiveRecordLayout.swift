@@ -37,18 +37,10 @@ public enum ArchiveRecordLayout {
         .init(
             .timeNormal, at: 0x0A0, .number(.u32), count: 6, seed: ["time_wrk"], listed: .bySystem,
             value: "time.normal", unit: "s", "seconds system N ran without error"),
-        .init(
-            .timeBelowGMin, at: 0x0B8, .number(.u32), count: 6, seed: ["time_e1"], listed: .bySystem,
-            value: "time.below_gmin", unit: "s", "seconds of system N with flow below minimum"),
-        .init(
-            .timeAboveGMax, at: 0x0D0, .number(.u32), count: 6, seed: ["time_e2"], listed: .bySystem,
-            value: "time.above_gmax", unit: "s", "seconds of system N with flow above maximum"),
-        .init(
-            .timeBelowDtMin, at: 0x0E8, .number(.u32), count: 6, seed: ["time_e3"], listed: .bySystem,
-            value: "time.below_dtmin", unit: "s", "seconds of system N with ΔT below minimum"),
-        .init(
-            .timeFault, at: 0x100, .number(.u32), count: 6, seed: ["time_e4"], listed: .bySystem,
-            value: "time.fault", unit: "s", "seconds of system N with a technical fault"),
+        .systemSeconds(.timeBelowGMin, at: 0x0B8, seed: "time_e1", value: "time.below_gmin", "with flow below minimum"),
+        .systemSeconds(.timeAboveGMax, at: 0x0D0, seed: "time_e2", value: "time.above_gmax", "with flow above maximum"),
+        .systemSeconds(.timeBelowDtMin, at: 0x0E8, seed: "time_e3", value: "time.below_dtmin", "with ΔT below minimum"),
+        .systemSeconds(.timeFault, at: 0x100, seed: "time_e4", value: "time.fault", "with a technical fault"),
         .init(
             .errors, at: 0x16A, .number(.u8), count: 6, seed: ["error"],
             value: "errors", "error bits of system N"),
@@ -170,6 +162,14 @@ public enum ArchiveRecordLayout {
             self.value = value
             self.unit = unit
             self.descriptionTemplate = description
+        }
+
+        /// A row like `time.below_gmin`: six u32 counters (one per system), listed system by system,
+        /// each the seconds of system N spent in `state` (`with flow below minimum`).
+        static func systemSeconds(_ id: ID, at offset: Int, seed: String, value: String, _ state: String) -> Field {
+            Field(
+                id, at: offset, .number(.u32), count: 6, seed: [seed], listed: .bySystem, value: value, unit: "s",
+                "seconds of system N \(state)")
         }
 
         /// Bytes one element occupies (per array, for an integrator).

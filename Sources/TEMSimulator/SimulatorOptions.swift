@@ -43,10 +43,6 @@ public struct SimulatorOptions: Sendable, Hashable {
     public struct Damage: Sendable, Hashable, CustomStringConvertible {
         public var kind: ArchiveKind
         public var age: Int
-        public init(kind: ArchiveKind, age: Int) {
-            self.kind = kind
-            self.age = age
-        }
         public var description: String { "\(kind.rawValue):\(age)" }
     }
 

@@ -22,21 +22,10 @@ struct Archive: ParsableCommand {
 
     @OptionGroup var meter: MeterOptions
 
-    @Option(help: "hourly, daily or monthly.")
-    var kind: ArchiveKind
+    @OptionGroup var query: ArchiveQuery
 
     @Option(help: "Only the newest N records (N >= 1).")
     var last: Int?
-
-    @Option(
-        help: "Only records whose period starts at or after this date: YYYY-MM-DD or YYYY-MM-DDTHH:MM.",
-        transform: ArchiveDate.init(parsing:))
-    var from: ArchiveDate?
-
-    @Option(
-        help: "Only records whose period starts before the end of this date (or at/before this time).",
-        transform: ArchiveDate.init(parsing:))
-    var to: ArchiveDate?
 
     @Option(help: "csv (header row of value names), json (an array, as in the contract) or table (for people).")
     var format: Format = .csv
@@ -53,13 +42,13 @@ struct Archive: ParsableCommand {
         let client = try meter.client()
         defer { client.link.close() }
         let reader = ArchiveReader(client: client, address: meter.meterAddress)
-        guard let history = try reader.history(kind) else {
+        guard let history = try reader.history(query.kind) else {
             printError("meter \(meter.address): unknown FLASH_TYPE or archive pointer: no archive to read")
             throw ExitCode.failure
         }
         var first = 0, end = history.count
-        if let from { first = try reader.firstPosition(in: history, atOrAfter: from.start) }
-        if let to { end = try reader.firstPosition(in: history, atOrAfter: to.end + 1) }
+        if let from = query.from { first = try reader.firstPosition(in: history, atOrAfter: from.start) }
+        if let to = query.to { end = try reader.firstPosition(in: history, atOrAfter: to.end + 1) }
         checkComma(client)
         if let last { first = max(first, end - last) }
         let positions = first < end ? Array(first..<end) : []
@@ -77,10 +66,10 @@ struct Archive: ParsableCommand {
                 record = try ArchiveRecord(bytes: try reader.recordBytes(in: history.area, index: index))
             } catch let error as ArchiveRecord.Empty {
                 skipped += 1
-                progress.note("\(kind.rawValue) record \(index): skipped, \(error)")
+                progress.note("\(query.kind.rawValue) record \(index): skipped, \(error)")
             } catch {
                 skipped += 1
-                progress.note("\(kind.rawValue) record \(index): skipped after retries: \(error)")
+                progress.note("\(query.kind.rawValue) record \(index): skipped after retries: \(error)")
             }
             if let record { try output.write(record) }
             progress.advance()

@@ -17,18 +17,7 @@ struct History: ParsableCommand {
     @Option(help: "Only this meter (its name in the mapping).")
     var meter: String?
 
-    @Option(help: "hourly, daily or monthly.")
-    var kind: ArchiveKind
-
-    @Option(
-        help: "Only periods starting at or after this date: YYYY-MM-DD or YYYY-MM-DDTHH:MM.",
-        transform: ArchiveDate.init(parsing:))
-    var from: ArchiveDate?
-
-    @Option(
-        help: "Only periods starting before the end of this date (or at/before this time).",
-        transform: ArchiveDate.init(parsing:))
-    var to: ArchiveDate?
+    @OptionGroup var query: ArchiveQuery
 
     @Option(help: "csv, json or table.")
     var format: Archive.Format = .csv
@@ -37,13 +26,13 @@ struct History: ParsableCommand {
     var gaps = false
 
     func run() throws {
-        let fromTime = from?.start
-        let toTime = to?.end
+        let fromTime = query.from?.start
+        let toTime = query.to?.end
         let (loaded, store) = try ArchiveStoreOpening.openForReading(mapping: mapping)
         if let meter, !loaded.meters.contains(where: { $0.name == meter }) {
             throw Failure("--meter '\(meter)': no such meter in \(mapping)")
         }
-        let archiveKind = kind
+        let archiveKind = query.kind
         if gaps {
             let found = try store.gaps(meter: meter, kind: archiveKind, from: fromTime, to: toTime)
             print(try GapOutput.render(found, format: format), terminator: "")
@@ -60,39 +49,48 @@ struct History: ParsableCommand {
 /// `history --gaps`: one line (or object) per run of missing periods.
 enum GapOutput {
     static func render(_ gaps: [ArchiveStore.StoredGap], format: Archive.Format) throws -> String {
-        func clock(_ t: Int) -> String { MeterClock(unixSeconds: t).description }
         switch format {
         case .csv:
-            return
-                (["meter,serial_number,kind,first_missing,last_missing,missing"]
-                + gaps.map {
-                    [
-                        ValueOutput.csvField($0.meter), "\($0.serialNumber)", $0.gap.kind.rawValue, clock($0.gap.first),
-                        clock($0.gap.last), "\($0.gap.count)",
-                    ].joined(separator: ",")
-                }).joined(separator: "\n") + "\n"
+            let header = columns.map(\.name).joined(separator: ",")
+            let lines = gaps.map { gap in columns.map { $0.cell(gap).csv }.joined(separator: ",") }
+            return ([header] + lines).joined(separator: "\n") + "\n"
         case .json:
-            struct Row: Encodable {
-                let meter: String
-                let serialNumber: UInt32
-                let kind: String
-                let firstMissing: String
-                let lastMissing: String
-                let missing: Int
-                enum CodingKeys: String, CodingKey {
-                    case meter, kind, missing
-                    case serialNumber = "serial_number", firstMissing = "first_missing", lastMissing = "last_missing"
-                }
-            }
-            let rows = gaps.map {
-                Row(
-                    meter: $0.meter, serialNumber: $0.serialNumber, kind: $0.gap.kind.rawValue,
-                    firstMissing: clock($0.gap.first), lastMissing: clock($0.gap.last), missing: $0.gap.count)
-            }
+            let rows = gaps.map { gap in Dictionary(uniqueKeysWithValues: columns.map { ($0.name, $0.cell(gap)) }) }
             return try JSONText.encode(rows, pretty: true) + "\n"
         case .table:
             if gaps.isEmpty { return "no gaps\n" }
             return gaps.map { "\($0.meter) (serial \($0.serialNumber)): \($0.gap)" }.joined(separator: "\n") + "\n"
+        }
+    }
+
+    /// The columns in CSV order: their names are CSV's header and JSON's keys.
+    private static let columns: [(name: String, cell: @Sendable (ArchiveStore.StoredGap) -> Cell)] = [
+        ("meter", { .text($0.meter) }),
+        ("serial_number", { .number(Int($0.serialNumber)) }),
+        ("kind", { .text($0.gap.kind.rawValue) }),
+        ("first_missing", { .text(MeterClock(unixSeconds: $0.gap.first).description) }),
+        ("last_missing", { .text(MeterClock(unixSeconds: $0.gap.last).description) }),
+        ("missing", { .number($0.gap.count) }),
+    ]
+
+    /// One value: a string (quoted in CSV when it needs it) or a number (bare in JSON).
+    private enum Cell: Encodable {
+        case text(String)
+        case number(Int)
+
+        var csv: String {
+            switch self {
+            case let .text(text): ValueOutput.csvField(text)
+            case let .number(number): "\(number)"
+            }
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.singleValueContainer()
+            switch self {
+            case let .text(text): try container.encode(text)
+            case let .number(number): try container.encode(number)
+            }
         }
     }
 }
