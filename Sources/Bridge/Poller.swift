@@ -90,6 +90,7 @@ public final class Poller: Sendable {
             guard stopping.sleep(until: at) else { break }
             let meter = meters[i]
             schedule.started(i, at: MonotonicClock.now())
+            var polled = false
             do throws(PollError) {
                 if client == nil {
                     do throws(LinkError) {
@@ -100,9 +101,7 @@ public final class Poller: Sendable {
                 let snapshot = try poll(meter, client: client!, state: &states[i])
                 schedule.ended(.succeeded, at: MonotonicClock.now())
                 report(meter, meter.succeeded(snapshot), state: &states[i])
-                // Served first; then the archive keeper reads within its budget of Flash reads.
-                published(meter)
-                keeper?.keep(meter.config, client: client!)
+                polled = true
             } catch {
                 if error.isStopped { break }
                 schedule.ended(error.isLinkDown ? .linkDown : .failed, at: MonotonicClock.now())
@@ -113,6 +112,8 @@ public final class Poller: Sendable {
                 report(other, other.tick(at: now), state: &states[j])
             }
             published(meter)
+            // Served first; then the archive keeper reads within its budget of Flash reads.
+            if polled, let client { keeper?.keep(meter.config, client: client) }
             heartbeat.store(MonotonicClock.now(), ordering: .relaxed)
         }
         client?.link.close()
