@@ -134,7 +134,7 @@ public final class Poller: Sendable {
             if let plans = state.plans, let kept = state.configuration, state.refresh.due(at: .now) == nil {
                 image = try client.read(plans.steady, address: config.address)
                 image.copy(plans.configurationRanges, from: kept)
-                state.refresh.observed(powered: image.value(of: MeterPollState.powered) ?? 0)
+                if let powered = image.value(of: MeterPollState.powered) { state.refresh.observed(powered: powered) }
                 // time.powered went backwards: the meter was reset or replaced, and what was kept
                 // may no longer be true. Read everything now rather than publish a mix.
                 if state.refresh.due(at: .now) != nil { image = try readConfiguration(of: meter, client: client, state: &state) }
@@ -191,7 +191,7 @@ public final class Poller: Sendable {
         state.plans = plans
         state.configuration = image
         state.refresh.configurationRead(at: .now)
-        state.refresh.observed(powered: image.value(of: MeterPollState.powered) ?? 0)
+        if let powered = image.value(of: MeterPollState.powered) { state.refresh.observed(powered: powered) }
         return image
     }
 

@@ -22,6 +22,9 @@ extension ReadPlanner {
         if archive { extra += ArchivePointers.t2kRanges }
         // The serial number, for Read Device Identification (object 0x80): configuration.
         extra.append(T2KMap.serialNumber...(T2KMap.serialNumber + UInt16(FieldType.u32.size) - 1))
+        // time.powered, read every poll whatever the map says: when it goes backwards the meter
+        // was reset or replaced, and its configuration is read again before anything is served.
+        values.append(ValueCatalog.definition(named: "time.powered")!)
         return tiered(values: values, extraRanges: extra, comma: comma)
     }
 }
