@@ -27,15 +27,12 @@ let package = Package(
             pkgConfig: "libmodbus",
             providers: [.apt(["libmodbus-dev"])]
         ),
-        // libmosquitto, from Debian's libmosquitto-dev. Only MQTT imports it.
-        .systemLibrary(
-            name: "CMosquitto",
-            pkgConfig: "libmosquitto",
-            providers: [.apt(["libmosquitto-dev"])]
-        ),
+        // libmosquitto, opened on first use (Sources/CMosquitto/include/CMosquitto.h says why).
+        .target(name: "CMosquitto", linkerSettings: [.linkedLibrary("dl")]),
         // SQLite (Debian's libsqlite3-dev) and libpq (libpq-dev). Only ArchiveStore imports them.
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
-        .systemLibrary(name: "CPostgres", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        // libpq is opened on first use (Sources/CPostgres/include/CPostgres.h says why).
+        .target(name: "CPostgres", linkerSettings: [.linkedLibrary("dl")]),
         // The meter protocol: frames, checksum, T2K map, decoding, read planning. Pure.
         .target(name: "TEMProtocol"),
         // The mapping's value types, endpoints, listen addresses, networks, durations. No I/O.

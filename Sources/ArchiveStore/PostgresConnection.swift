@@ -13,21 +13,21 @@ final class PostgresConnection {
         let keywords = ["dbname", "connect_timeout", "application_name"]
         let values = [conninfo, String(timeout), "tembridge"]
         let handle = withCStrings(keywords) { k in
-            withCStrings(values) { v in PQconnectdbParams(k, v, 1) }
+            withCStrings(values) { v in lazy_PQconnectdbParams(k, v, 1) }
         }
         guard let handle else { throw StoreError(operation: "connect", message: "out of memory") }
-        guard PQstatus(handle) == CONNECTION_OK else {
-            let message = Self.message(PQerrorMessage(handle))
-            PQfinish(handle)
+        guard lazy_PQstatus(handle) == CONNECTION_OK else {
+            let message = Self.message(lazy_PQerrorMessage(handle))
+            lazy_PQfinish(handle)
             throw StoreError(operation: "connect", message: message)
         }
         self.handle = handle
     }
 
-    deinit { PQfinish(handle) }
+    deinit { lazy_PQfinish(handle) }
 
     /// True while the server is still there (as far as libpq knows).
-    var isOK: Bool { PQstatus(handle) == CONNECTION_OK }
+    var isOK: Bool { lazy_PQstatus(handle) == CONNECTION_OK }
 
     /// Runs `sql` with text parameters (nil is NULL); throws unless it succeeded. Returns the
     /// rows it affected.
@@ -35,14 +35,14 @@ final class PostgresConnection {
     func execute(_ sql: String, _ parameters: [String?] = [], operation: String) throws(StoreError) -> Int {
         let result = PostgresResult(
             withOptionalCStrings(parameters) { p in
-                PQexecParams(handle, sql, Int32(parameters.count), nil, p, nil, nil, 0)
+                lazy_PQexecParams(handle, sql, Int32(parameters.count), nil, p, nil, nil, 0)
             })
-        let status = PQresultStatus(result.handle)
+        let status = lazy_PQresultStatus(result.handle)
         guard let r = result.handle, status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK else {
-            let text = result.handle.map { Self.message(PQresultErrorMessage($0)) } ?? ""
-            throw StoreError(operation: operation, message: text.isEmpty ? Self.message(PQerrorMessage(handle)) : text)
+            let text = result.handle.map { Self.message(lazy_PQresultErrorMessage($0)) } ?? ""
+            throw StoreError(operation: operation, message: text.isEmpty ? Self.message(lazy_PQerrorMessage(handle)) : text)
         }
-        return Int(String(cString: PQcmdTuples(r))) ?? 0
+        return Int(String(cString: lazy_PQcmdTuples(r))) ?? 0
     }
 
     /// libpq's message on one line.
@@ -58,7 +58,7 @@ final class PostgresResult {
 
     init(_ handle: OpaquePointer?) { self.handle = handle }
 
-    deinit { PQclear(handle) }
+    deinit { lazy_PQclear(handle) }
 }
 
 extension Substring {

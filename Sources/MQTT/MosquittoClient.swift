@@ -36,7 +36,7 @@ struct MosquittoEvents: Sendable {
 /// alone; `mosquitto_publish` is safe from any thread in libmosquitto's threaded mode; the
 /// connection's life (connect, start, disconnect, stop) is serialised by `life`.
 final class MosquittoClient: @unchecked Sendable {
-    private static let library: Void = { mosquitto_lib_init() }()
+    private static let library: Void = { lazy_mosquitto_lib_init() }()
 
     private let handle: OpaquePointer
     private let events: Unmanaged<EventBox>
@@ -52,31 +52,31 @@ final class MosquittoClient: @unchecked Sendable {
     init(clientID: String, events: MosquittoEvents) throws(MosquittoError) {
         _ = Self.library
         let box = Unmanaged.passRetained(EventBox(events))
-        guard let handle = mosquitto_new(clientID, true, box.toOpaque()) else {
+        guard let handle = lazy_mosquitto_new(clientID, true, box.toOpaque()) else {
             box.release()
             throw MosquittoError(
                 operation: "mosquitto_new", code: MOSQ_ERR_ERRNO.rawValue, text: String(cString: strerror(errno)))
         }
         self.handle = handle
         self.events = box
-        mosquitto_connect_callback_set(handle) { _, object, code in
+        lazy_mosquitto_connect_callback_set(handle) { _, object, code in
             guard let object else { return }
             let box = Unmanaged<EventBox>.fromOpaque(object).takeUnretainedValue()
-            box.events.connected(code, String(cString: mosquitto_connack_string(code)))
+            box.events.connected(code, String(cString: lazy_mosquitto_connack_string(code)))
         }
-        mosquitto_disconnect_callback_set(handle) { _, object, code in
+        lazy_mosquitto_disconnect_callback_set(handle) { _, object, code in
             guard let object else { return }
             let box = Unmanaged<EventBox>.fromOpaque(object).takeUnretainedValue()
-            box.events.disconnected(code, String(cString: mosquitto_strerror(code)))
+            box.events.disconnected(code, String(cString: lazy_mosquitto_strerror(code)))
         }
-        mosquitto_log_callback_set(handle) { _, object, level, text in
+        lazy_mosquitto_log_callback_set(handle) { _, object, level, text in
             guard let object, let text, level & (MOSQ_LOG_ERR | MOSQ_LOG_WARNING) != 0 else { return }
             Unmanaged<EventBox>.fromOpaque(object).takeUnretainedValue().events.problem(String(cString: text))
         }
     }
 
     deinit {
-        mosquitto_destroy(handle)
+        lazy_mosquitto_destroy(handle)
         events.release()
     }
 
@@ -84,31 +84,31 @@ final class MosquittoClient: @unchecked Sendable {
     private func check(_ code: Int32, _ operation: String) throws(MosquittoError) {
         guard code != MOSQ_ERR_SUCCESS.rawValue else { return }
         let text =
-            code == MOSQ_ERR_ERRNO.rawValue ? String(cString: strerror(errno)) : String(cString: mosquitto_strerror(code))
+            code == MOSQ_ERR_ERRNO.rawValue ? String(cString: strerror(errno)) : String(cString: lazy_mosquitto_strerror(code))
         throw MosquittoError(operation: operation, code: code, text: text)
     }
 
     func setWill(topic: String, payload: [UInt8], qos: Int, retain: Bool) throws(MosquittoError) {
-        try check(mosquitto_will_set(handle, topic, Int32(payload.count), payload, Int32(qos), retain), "will")
+        try check(lazy_mosquitto_will_set(handle, topic, Int32(payload.count), payload, Int32(qos), retain), "will")
     }
 
     func setCredentials(username: String, password: String?) throws(MosquittoError) {
-        try check(mosquitto_username_pw_set(handle, username, password), "username/password")
+        try check(lazy_mosquitto_username_pw_set(handle, username, password), "username/password")
     }
 
     /// TLS, verifying the broker's certificate and host name against `caFile`, or against the
     /// system's CAs when nil.
     func setTLS(caFile: String?) throws(MosquittoError) {
         if let caFile {
-            try check(mosquitto_tls_set(handle, caFile, nil, nil, nil, nil), "TLS with ca_file \(caFile)")
+            try check(lazy_mosquitto_tls_set(handle, caFile, nil, nil, nil, nil), "TLS with ca_file \(caFile)")
         } else {
-            try check(mosquitto_int_option(handle, MOSQ_OPT_TLS_USE_OS_CERTS, 1), "TLS with the system's CAs")
+            try check(lazy_mosquitto_int_option(handle, MOSQ_OPT_TLS_USE_OS_CERTS, 1), "TLS with the system's CAs")
         }
     }
 
     /// Waits `minimum`, doubling up to `maximum`, between reconnection attempts.
     func setReconnectDelay(minimum: Int, maximum: Int) throws(MosquittoError) {
-        try check(mosquitto_reconnect_delay_set(handle, UInt32(minimum), UInt32(maximum), true), "reconnect delay")
+        try check(lazy_mosquitto_reconnect_delay_set(handle, UInt32(minimum), UInt32(maximum), true), "reconnect delay")
     }
 
     /// Connects (blocking: name lookup, TCP, TLS handshake, CONNECT sent) and starts the loop
@@ -122,11 +122,11 @@ final class MosquittoClient: @unchecked Sendable {
         }
         guard go else { return false }
         // Not under `life`: a connection may take long, and `close` must not wait for it.
-        let code = mosquitto_connect(handle, host, Int32(port), Int32(keepalive))
+        let code = lazy_mosquitto_connect(handle, host, Int32(port), Int32(keepalive))
         return try life.withLock { life throws(MosquittoError) -> Bool in
             guard life == .connecting else {
                 // Closed while connecting.
-                if code == MOSQ_ERR_SUCCESS.rawValue { _ = mosquitto_disconnect(handle) }
+                if code == MOSQ_ERR_SUCCESS.rawValue { _ = lazy_mosquitto_disconnect(handle) }
                 return false
             }
             guard code == MOSQ_ERR_SUCCESS.rawValue else {
@@ -134,7 +134,7 @@ final class MosquittoClient: @unchecked Sendable {
                 try check(code, "connect to \(host):\(port)")
                 return false
             }
-            try check(mosquitto_loop_start(handle), "loop start")
+            try check(lazy_mosquitto_loop_start(handle), "loop start")
             life = .running
             return true
         }
@@ -149,8 +149,8 @@ final class MosquittoClient: @unchecked Sendable {
     func reset() -> Bool {
         life.withLock { life in
             guard life == .running else { return false }
-            _ = mosquitto_disconnect(handle)
-            _ = mosquitto_loop_stop(handle, false)
+            _ = lazy_mosquitto_disconnect(handle)
+            _ = lazy_mosquitto_loop_stop(handle, false)
             life = .idle
             return true
         }
@@ -158,7 +158,7 @@ final class MosquittoClient: @unchecked Sendable {
 
     func publish(topic: String, payload: [UInt8], qos: Int, retain: Bool) throws(MosquittoError) {
         let code = payload.withUnsafeBytes { bytes in
-            mosquitto_publish(handle, nil, topic, Int32(bytes.count), bytes.baseAddress, Int32(qos), retain)
+            lazy_mosquitto_publish(handle, nil, topic, Int32(bytes.count), bytes.baseAddress, Int32(qos), retain)
         }
         try check(code, "publish \(topic)")
     }
@@ -169,8 +169,8 @@ final class MosquittoClient: @unchecked Sendable {
         life.withLock { life in
             defer { life = .closed }
             guard life == .running else { return }
-            _ = mosquitto_disconnect(handle)
-            _ = mosquitto_loop_stop(handle, false)
+            _ = lazy_mosquitto_disconnect(handle)
+            _ = lazy_mosquitto_loop_stop(handle, false)
         }
     }
 }

@@ -1,2 +1,0 @@
-// libmosquitto, from Debian's libmosquitto-dev. Only the MQTT module imports it.
-#include <mosquitto.h>
