@@ -33,12 +33,9 @@ public final class ArchiveKeeper: Sendable {
         self.logger = logger
     }
 
-    /// The T2K bytes the keeper reads each poll: the serial number, `FLASH_TYPE`, the pointers.
-    static let plan = ReadPlanner.plan(
-        [T2KMap.serialNumber...(T2KMap.serialNumber + 3)] + ArchivePointers.t2kRanges)
-
-    /// One poll's archive work for `meter` over `client`.
-    func keep(_ meter: MeterConfig, client: MeterClient) {
+    /// One poll's archive work for `meter` over `client`, from the poll's `image` (its serial
+    /// number, `FLASH_TYPE` and archive pointers: the poller reads them when it has a keeper).
+    func keep(_ meter: MeterConfig, image: T2KImage, client: MeterClient) {
         let key = meter.name
         let now = MonotonicClock.now()
         var session = sessions.withLock { $0[key] } ?? Session()
@@ -48,7 +45,6 @@ public final class ArchiveKeeper: Sendable {
         var verify = session.lastPoll == 0 || now &- session.lastPoll > silence
         session.lastPoll = now
         do {
-            let image = try client.read(Self.plan, address: meter.address)
             guard let pointers = ArchivePointers(image: image),
                 let serialValue = image.field(.u32, at: T2KMap.serialNumber)
             else {

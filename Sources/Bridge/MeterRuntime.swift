@@ -39,8 +39,11 @@ public final class MeterRuntime: Sendable {
         state = Mutex(State(snapshot: nil, health: MeterHealth(staleAfter: config.staleAfter)))
     }
 
-    /// The reads of a poll with `comma` at `comma`: configuration and changing values.
-    public func plans(comma: CommaAddress) -> TieredReadPlan { ReadPlanner.tiered(for: config, comma: comma) }
+    /// The reads of a poll with `comma` at `comma`: configuration and changing values; with
+    /// `archivePointers`, the archive pointers too (for the archive keeper) whatever the map says.
+    public func plans(comma: CommaAddress, archivePointers: Bool = false) -> TieredReadPlan {
+        ReadPlanner.tiered(for: config, comma: comma, archivePointers: archivePointers)
+    }
 
     /// Carries data over from the same meter under a previous mapping, so a reload loses nothing.
     func inherit(from old: MeterRuntime) {

@@ -29,6 +29,9 @@ public final class Poller: Sendable {
     /// or the end of the poll that just finished (a poll under way must end within
     /// `progressBound` of it).
     private let heartbeat = Atomic<UInt64>(MonotonicClock.now())
+    /// The longest one poll may take, nanoseconds: a configuration read (every range, the comma
+    /// check, identify), the archive records and the keeper's budget, each exchange failing.
+    let progressBound: UInt64
 
     /// - Parameters:
     ///   - keeper: after each good poll, reads archive records into the store (within its budget).
@@ -47,6 +50,14 @@ public final class Poller: Sendable {
         self.openLink = openLink
         self.published = published
         self.logger = logger
+        let keeping = keeper?.config.readsPerPoll ?? 0
+        let exchanges =
+            meters.map {
+                $0.plans(comma: .listed, archivePointers: keeper != nil).full.reads.count + 8 + 6 * $0.archiveKinds.count
+                    + keeping
+            }.max() ?? 1
+        let attempt = line.timeout.monotonicNanoseconds + 200_000_000  // + the drain after a failure
+        progressBound = UInt64(exchanges) * UInt64(line.retries + 1) * attempt + 5_000_000_000
     }
 
     public func start() {
@@ -71,16 +82,6 @@ public final class Poller: Sendable {
         return now < last || now - last <= progressBound
     }
 
-    /// The longest one poll may take, nanoseconds: a configuration read (every range, the comma
-    /// check, identify), the archive records and the keeper's budget, each exchange failing.
-    var progressBound: UInt64 {
-        let keeping = keeper?.config.readsPerPoll ?? 0
-        let exchanges =
-            meters.map { $0.plans(comma: .listed).full.reads.count + 8 + 6 * $0.archiveKinds.count + keeping }.max() ?? 1
-        let attempt = line.timeout.monotonicNanoseconds + 200_000_000  // + the drain after a failure
-        return UInt64(exchanges) * UInt64(line.retries + 1) * attempt + 5_000_000_000
-    }
-
     private func run() {
         var schedule = PollSchedule(pollIntervals: meters.map(\.config.pollInterval), now: MonotonicClock.now())
         var states = meters.map(MeterPollState.init)
@@ -90,7 +91,7 @@ public final class Poller: Sendable {
             guard stopping.sleep(until: at) else { break }
             let meter = meters[i]
             schedule.started(i, at: MonotonicClock.now())
-            var polled = false
+            var polled: T2KImage?
             do throws(PollError) {
                 if client == nil {
                     do throws(LinkError) {
@@ -101,7 +102,7 @@ public final class Poller: Sendable {
                 let snapshot = try poll(meter, client: client!, state: &states[i])
                 schedule.ended(.succeeded, at: MonotonicClock.now())
                 report(meter, meter.succeeded(snapshot), state: &states[i])
-                polled = true
+                polled = snapshot.image
             } catch {
                 if error.isStopped { break }
                 schedule.ended(error.isLinkDown ? .linkDown : .failed, at: MonotonicClock.now())
@@ -112,8 +113,9 @@ public final class Poller: Sendable {
                 report(other, other.tick(at: now), state: &states[j])
             }
             published(meter)
-            // Served first; then the archive keeper reads within its budget of Flash reads.
-            if polled, let client { keeper?.keep(meter.config, client: client) }
+            // Served first; then the archive keeper reads within its budget of Flash reads, from
+            // the pointers and serial number this poll read.
+            if let polled, let client { keeper?.keep(meter.config, image: polled, client: client) }
             heartbeat.store(MonotonicClock.now(), ordering: .relaxed)
         }
         client?.link.close()
@@ -185,7 +187,8 @@ public final class Poller: Sendable {
             logger.info("meter \(config.name): \(decision.summary)")
             if let warning = decision.warning { logger.warning("meter \(config.name): \(warning)") }
         }
-        let plans = meter.plans(comma: decision.address)
+        // With a keeper, every poll reads the archive pointers it follows.
+        let plans = meter.plans(comma: decision.address, archivePointers: keeper != nil)
         let image = try client.read(plans.full, address: config.address)
         state.comma = decision
         state.plans = plans
