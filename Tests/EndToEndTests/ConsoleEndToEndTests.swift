@@ -375,15 +375,7 @@ private final class ConsoleRig {
     }
 
     /// Sends a control command to the simulator and waits for its answer (`ok …`).
-    func control(_ command: String) throws {
-        let count = simulator.stdout.split(separator: "\n").filter { $0.hasPrefix("ok") || $0.hasPrefix("error") }.count
-        simulator.send(command)
-        let deadline = Date().addingTimeInterval(5)
-        while simulator.stdout.split(separator: "\n").filter({ $0.hasPrefix("ok") || $0.hasPrefix("error") }).count == count {
-            guard Date() < deadline else { throw TestFailure("simulator did not answer '\(command)'") }
-            usleep(10_000)
-        }
-    }
+    func control(_ command: String) throws { try simulator.control(command) }
 
     func get(_ path: String, method: String = "GET") throws -> HTTPAnswer {
         try httpGet("http://127.0.0.1:\(httpPort)\(path)", method: method)

@@ -413,15 +413,7 @@ private final class MQTTRig {
     }
 
     /// Sends a control command to the simulator and waits for its answer.
-    func control(_ command: String) throws {
-        let count = simulator.stdout.components(separatedBy: "\nok").count
-        simulator.send(command)
-        let deadline = Date().addingTimeInterval(5)
-        while simulator.stdout.components(separatedBy: "\nok").count == count {
-            guard Date() < deadline else { throw TestFailure("simulator did not answer '\(command)'") }
-            usleep(5_000)
-        }
-    }
+    func control(_ command: String) throws { try simulator.control(command) }
 
     func stop() {
         bridge.stop()

@@ -363,17 +363,7 @@ private final class Rig {
     /// Sends a control command to the simulator and returns its one-line answer (`ok …`).
     @discardableResult
     func control(_ command: String) throws -> String {
-        func answers() -> [Substring] {
-            simulator.stdout.split(separator: "\n").filter { $0.hasPrefix("ok") || $0.hasPrefix("error") }
-        }
-        let count = answers().count
-        simulator.send(command)
-        let deadline = Date().addingTimeInterval(5)
-        while answers().count == count {
-            guard Date() < deadline else { throw TestFailure("simulator did not answer '\(command)'") }
-            usleep(5_000)
-        }
-        let answer = String(answers()[count])
+        let answer = try simulator.control(command)
         guard answer.hasPrefix("ok") else { throw TestFailure("'\(command)': \(answer)") }
         return answer
     }

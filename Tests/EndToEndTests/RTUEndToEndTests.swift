@@ -94,19 +94,7 @@ import Testing
         }
 
         @discardableResult
-        func control(_ command: String) throws -> String {
-            func answers() -> [Substring] {
-                simulator.stdout.split(separator: "\n").filter { $0.hasPrefix("ok") || $0.hasPrefix("error") }
-            }
-            let count = answers().count
-            simulator.send(command)
-            let deadline = Date().addingTimeInterval(5)
-            while answers().count == count {
-                guard Date() < deadline else { throw TestFailure("simulator did not answer '\(command)'") }
-                usleep(5_000)
-            }
-            return String(answers()[count])
-        }
+        func control(_ command: String) throws -> String { try simulator.control(command) }
     }
 
     /// The data part (registers 10...47) of a unit's 48 registers, decoded and checked against

@@ -107,6 +107,23 @@ final class Background: @unchecked Sendable {
 
     func signal(_ s: Int32) { kill(process.processIdentifier, s) }
 
+    /// For a `tembridge simulate` process: sends a control command on stdin and returns its
+    /// one-line answer (`ok …` or `error …`), waiting up to 5 s for it.
+    @discardableResult
+    func control(_ command: String) throws -> String {
+        func answers() -> [Substring] {
+            stdout.split(separator: "\n").filter { $0.hasPrefix("ok") || $0.hasPrefix("error") }
+        }
+        let count = answers().count
+        send(command)
+        let deadline = Date().addingTimeInterval(5)
+        while answers().count == count {
+            guard Date() < deadline else { throw TestFailure("simulator did not answer '\(command)'") }
+            usleep(5_000)
+        }
+        return String(answers()[count])
+    }
+
     /// SIGTERM, then waits; returns the exit status.
     @discardableResult
     func stop() -> Int32 {
