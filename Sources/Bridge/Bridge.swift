@@ -62,7 +62,7 @@ public final class Bridge: Sendable {
         let refusals = RefusalLog(logger: logger)
         server = try ModbusTCPServer(configuration: mapping.server, store: store, onRefused: { refusals.report($0) })
         running = Mutex(Running(mapping: mapping, pollers: [], meters: []))
-        rtu = ModbusRTUServer(store: store) { [logger] event in
+        rtu = ModbusRTUServer(store: store, counters: server.counters) { [logger] event in
             switch event {
             case let .opened(port): logger.info("serving Modbus RTU on \(port)")
             case let .cannotOpen(port, why): logger.error("cannot open Modbus RTU port \(port): \(why); retrying")

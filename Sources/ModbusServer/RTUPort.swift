@@ -26,55 +26,35 @@ public final class RTUPort: Sendable {
     private let store: RegisterStore
     private let inputRegisters: Atomic<Bool>
     private let onEvent: @Sendable (Event) -> Void
-    private let stopping = Atomic<Bool>(false)
-    private let wakeRead: Int32
-    private let wakeWrite: Int32
-    private let thread = Mutex<PosixThread?>(nil)
+    /// Requests answered, counted with the TCP server's (for the operations console).
+    private let counters: ModbusCounters?
+    private let worker = Worker()
 
     public init(
         _ configuration: RTUPortConfiguration, store: RegisterStore, inputRegisters: Bool,
-        onEvent: @escaping @Sendable (Event) -> Void = { _ in }
+        counters: ModbusCounters? = nil, onEvent: @escaping @Sendable (Event) -> Void = { _ in }
     ) {
         self.configuration = configuration
         self.store = store
         self.inputRegisters = Atomic(inputRegisters)
+        self.counters = counters
         self.onEvent = onEvent
-        var ends: [Int32] = [-1, -1]
-        if pipe(&ends) != 0 { fatalError("cannot create a pipe: \(String(cString: strerror(errno)))") }
-        for end in ends {
-            _ = fcntl(end, F_SETFD, FD_CLOEXEC)
-            _ = fcntl(end, F_SETFL, O_NONBLOCK)
-        }
-        wakeRead = ends[0]
-        wakeWrite = ends[1]
-    }
-
-    deinit {
-        _ = Glibc.close(wakeRead)
-        _ = Glibc.close(wakeWrite)
     }
 
     /// Whether FC04 is answered (as TCP's `input_registers`); takes effect at the next request.
     public func setInputRegisters(_ value: Bool) { inputRegisters.store(value, ordering: .relaxed) }
 
     public func start() {
-        thread.withLock { $0 = PosixThread.essential("Modbus RTU \(configuration.path)") { self.run() } }
+        worker.startEssential("Modbus RTU \(configuration.path)") { self.run() }
     }
 
     /// Stops serving, closes the port and waits for the thread (a request being answered first).
-    public func stop() {
-        stopping.store(true, ordering: .relaxed)
-        var byte: UInt8 = 1
-        _ = write(wakeWrite, &byte, 1)
-        thread.withLock { t in
-            defer { t = nil }; return t
-        }?.join()
-    }
+    public func stop() { worker.stop() }
 
-    private var isStopping: Bool { stopping.load(ordering: .relaxed) }
+    private var isStopping: Bool { worker.isStopping }
 
     private func run() {
-        var backoff: Int32 = 250
+        var backoff = Duration.milliseconds(250)
         var failing = false
         while !isStopping {
             let line: RTULine
@@ -83,42 +63,33 @@ public final class RTUPort: Sendable {
             } catch {
                 if !failing { onEvent(.cannotOpen(configuration, error.reason)) }
                 failing = true
-                if wait(milliseconds: backoff) { return }
-                backoff = min(backoff * 2, 5000)
+                guard worker.stopSignal.sleep(for: backoff) else { return }
+                backoff = min(backoff * 2, .seconds(5))
                 continue
             }
             failing = false
-            backoff = 250
+            backoff = .milliseconds(250)
             onEvent(.opened(configuration))
             if let reason = serve(line) {
                 onEvent(.lost(configuration, reason))
-                if wait(milliseconds: backoff) { return }
+                guard worker.stopSignal.sleep(for: backoff) else { return }
             }
         }
-    }
-
-    /// Waits for `milliseconds` or `stop()`; true if stopping.
-    private func wait(milliseconds: Int32) -> Bool {
-        var waiting = pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0)
-        _ = poll(&waiting, 1, milliseconds)
-        return isStopping
     }
 
     /// Answers requests until `stop()` (nil) or the port fails (why).
     private func serve(_ line: RTULine) -> String? {
         var cache = ImageCache()
         while true {
-            var fds = [
-                pollfd(fd: line.fd, events: Int16(POLLIN), revents: 0),
-                pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0),
-            ]
-            guard poll(&fds, 2, -1) >= 0 else {
-                if errno == EINTR { continue }
-                return String(cString: strerror(errno))
+            let revents: Int16
+            switch waitFor(line.fd, events: Int16(POLLIN), timeout: .seconds(86_400), orStop: worker.stopSignal) {
+            case let .failure(error): return error.description
+            case let .success(r): revents = r
             }
-            if fds[1].revents != 0 || isStopping { return nil }
-            if fds[0].revents & Int16(POLLIN) == 0 {
-                return fds[0].revents & Int16(POLLNVAL) != 0 ? "descriptor closed" : "hung up"
+            if isStopping { return nil }
+            if revents == 0 { continue }
+            if revents & Int16(POLLIN) == 0 {
+                return revents & Int16(POLLNVAL) != 0 ? "descriptor closed" : "hung up"
             }
             switch line.receive() {
             case .ignored:
@@ -143,8 +114,12 @@ public final class RTUPort: Sendable {
         guard let served = cache.image(for: unit, in: store) else { return }  // RTU's 0A: silence
         if function == DeviceIdentification.function {
             switch DeviceIdentification.answer(Array(frame[1..<(frame.count - 2)]), identity: served.image.identity) {
-            case .response(let pdu): try line.send(unit: unit, pdu: pdu)
-            case .exception(let exception): try line.reply(to: frame, exception: exception)
+            case .response(let pdu):
+                counters?.countRequest(function: function, exception: nil)
+                try line.send(unit: unit, pdu: pdu)
+            case .exception(let exception):
+                counters?.countRequest(function: function, exception: exception.rawValue)
+                try line.reply(to: frame, exception: exception)
             }
             return
         }
@@ -153,8 +128,13 @@ public final class RTUPort: Sendable {
             to: request, image: served.image, inputRegisters: inputRegisters.load(ordering: .relaxed),
             now: MonotonicClock.now())
         switch answer {
-        case .reply, .replyStale: try line.reply(to: frame, from: served.tables(for: answer))
-        case .exception(let exception): try line.reply(to: frame, exception: exception)
+        case .reply, .replyStale:
+            // libmodbus answers 02 itself for a range outside the image's span.
+            counters?.countRequest(function: function, exception: served.image.spans(request) ? nil : 0x02)
+            try line.reply(to: frame, from: served.tables(for: answer))
+        case .exception(let exception):
+            counters?.countRequest(function: function, exception: exception.rawValue)
+            try line.reply(to: frame, exception: exception)
         }
     }
 
@@ -175,10 +155,14 @@ public final class RTUPort: Sendable {
 public final class ModbusRTUServer: Sendable {
     private let store: RegisterStore
     private let onEvent: @Sendable (RTUPort.Event) -> Void
+    private let counters: ModbusCounters?
     private let ports = Mutex<[RTUPort]>([])
 
-    public init(store: RegisterStore, onEvent: @escaping @Sendable (RTUPort.Event) -> Void = { _ in }) {
+    public init(
+        store: RegisterStore, counters: ModbusCounters? = nil, onEvent: @escaping @Sendable (RTUPort.Event) -> Void = { _ in }
+    ) {
         self.store = store
+        self.counters = counters
         self.onEvent = onEvent
     }
 
@@ -192,7 +176,8 @@ public final class ModbusRTUServer: Sendable {
         var running = kept
         for port in kept { port.setInputRegisters(configuration.inputRegisters) }
         for entry in wanted where !kept.contains(where: { $0.configuration == entry }) {
-            let port = RTUPort(entry, store: store, inputRegisters: configuration.inputRegisters, onEvent: onEvent)
+            let port = RTUPort(
+                entry, store: store, inputRegisters: configuration.inputRegisters, counters: counters, onEvent: onEvent)
             port.start()
             running.append(port)
         }

@@ -57,6 +57,8 @@ import Testing
                 - port: serial://\(pty.a)?baud=19200&parity=even&stop=1
             \(rtuUnits)
             \(extraPort.map { "    - port: serial://\($0)" } ?? "")
+            http:
+              listen: 127.0.0.1:0
             lines:
               - { name: l, endpoint: "tcp://127.0.0.1:\(simulatorPort)", timeout: 150ms, retries: 0 }
             meters:
@@ -161,6 +163,29 @@ import Testing
             #expect(try other.read(unit: 2, address: 10, count: 8).get() == expected, "round \(round), master 2")
         }
         #expect(try mbpollRTU(rig.pty.b, unit: 2, reference: 11, count: 8).get() == expected.map(Int.init))
+    }
+
+    /// RTU requests are counted in `/metrics` with the TCP ones, by function and answer.
+    @Test func rtuRequestsAreCountedInTheConsolesMetrics() throws {
+        let rig = try Rig()
+        defer { rig.stop() }
+        let console = try rig.bridge.wait(for: #"console on (http://127\.0\.0\.1:\d+/)"#)
+        let tcp = try ModbusClient(port: rig.tcpPort)
+        try rig.awaitOnline(tcp)
+        func count(_ series: String) throws -> Double {
+            for line in try httpGet(console + "metrics").body.split(separator: "\n") where line.hasPrefix(series + " ") {
+                return Double(line.dropFirst(series.count + 1)) ?? -1
+            }
+            return 0
+        }
+        let ok = #"tembridge_modbus_requests_total{function="03",exception="none"}"#
+        let before = try count(ok)
+        let rtu = try RTUClient(path: rig.pty.b)
+        for _ in 0..<5 { _ = try rtu.read(unit: 1, address: 2, count: 4).get() }
+        #expect(try count(ok) == before + 5)
+        // Unit 1 answers 02 beyond its span, over RTU as over TCP.
+        if case .success = rtu.read(unit: 1, address: 40, count: 20) { Issue.record("a read past the span was answered") }
+        #expect(try count(#"tembridge_modbus_requests_total{function="03",exception="02"}"#) == 1)
     }
 
     @Test func readDeviceIdentificationOverRTUAndTCP() throws {
