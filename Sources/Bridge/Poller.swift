@@ -153,12 +153,15 @@ public final class Poller: Sendable {
                 let reader = ArchiveReader(client: client, address: config.address)
                 for (kind, index) in state.archive.toRead(pointers) {
                     let bytes = try reader.recordBytes(in: pointers.layout.area(kind), index: index)
-                    do {
-                        state.archive.recorded(kind, index: index, try ArchiveRecord(bytes: bytes))
-                    } catch {
-                        logger.warning("meter \(config.name): \(kind.rawValue) record \(index) skipped: \(error)")
-                        state.archive.recorded(kind, index: index, nil)
+                    let record = try? ArchiveRecord(bytes: bytes)
+                    if record == nil {
+                        logger.warning("meter \(config.name): \(kind.rawValue) record \(index) is never written (all 0xFF)")
+                    } else if let record, record.isDamaged {
+                        logger.warning(
+                            "meter \(config.name): newest \(kind.rawValue) record \(index) is damaged (\(record.damage.map(\.description).joined(separator: ", "))): archive.\(kind.rawValue).* keep the record before it"
+                        )
                     }
+                    state.archive.recorded(kind, index: index, record)
                 }
             }
             // Once per meter, for Read Device Identification; a meter that does not answer it is
@@ -170,7 +173,9 @@ public final class Poller: Sendable {
                     meter.identifyFailed(at: MonotonicClock.now())
                 }
             }
-            return Snapshot(image: image, archive: state.archive.records, comma: decision.address, time: MonotonicClock.now())
+            return Snapshot(
+                image: image, archive: state.archive.records, archiveDamaged: state.archive.newestDamaged,
+                comma: decision.address, time: MonotonicClock.now())
         } catch {
             throw .exchange(error)
         }
