@@ -40,7 +40,8 @@ public struct StoredRecord: Sendable, Hashable {
 
     /// - Parameters:
     ///   - place: the period a record whose period stamp is not a date is filed under (the
-    ///     walk gives it from the record's neighbours in the ring); ignored when the stamp is a date.
+    ///     walk gives it from the record's neighbours in the ring); ignored when the stamp is a
+    ///     date. Without it, the period before the written stamp (the period that had just ended).
     ///   - flags: flags known besides `damaged`, which the record's own stamps decide.
     public init(
         serialNumber: UInt32, kind: ArchiveKind, meter: String, raw: [UInt8], place: Int? = nil, flags: Flags = []
@@ -51,7 +52,10 @@ public struct StoredRecord: Sendable, Hashable {
         self.raw = raw
         record = try ArchiveRecord(bytes: raw)
         self.flags = record.isDamaged ? flags.union(.damaged) : flags.subtracting(.damaged)
-        period = record.period?.unixSeconds ?? place ?? record.written?.unixSeconds ?? 0
+        // Without a place, a damaged period is the one that ended when the record was written.
+        period =
+            record.period?.unixSeconds ?? place ?? record.written.flatMap { ArchivePeriods.previous($0.unixSeconds!, kind) }
+            ?? 0
     }
 
     /// When the meter wrote it, Unix seconds (meter local time read as UTC); nil if that stamp

@@ -41,6 +41,19 @@ public struct ArchiveFollow: Sendable {
         }
     }
 
+    /// How many slots before a damaged newest record the poller reads, when it holds no good
+    /// record of that kind yet, to find the last good one.
+    public static let lookBack = 3
+
+    /// Whether a good record of `kind` is held.
+    public func hasGood(_ kind: ArchiveKind) -> Bool { good[kind] != nil }
+
+    /// A record older than the newest read (looking back past a damaged newest one): served if
+    /// it is good and no good record of `kind` is held yet.
+    public mutating func recordedOlder(_ kind: ArchiveKind, _ record: ArchiveRecord) {
+        if !record.isDamaged, good[kind] == nil { good[kind] = record }
+    }
+
     /// The newest good record of each kind read so far.
     public var records: [ArchiveKind: ArchiveRecord] { good }
 }

@@ -138,7 +138,7 @@ public final class ArchiveKeeper: Sendable {
             }
             let verdict = plan.apply(step, outcome)
             if verdict.store, var record {
-                if record.record.period == nil { record.period = verdict.place ?? record.written ?? 0 }
+                if record.record.period == nil, let place = verdict.place { record.period = place }
                 batch.records.append(record)
             }
             if verdict.cameRound {
