@@ -66,6 +66,16 @@ public struct ArchiveRecordText: Sendable {
                     case meter, time, period, values, flags
                     case serialNumber = "serial_number"
                 }
+                // `time` and `period` are always there: null when the stamp is not a date.
+                func encode(to encoder: any Encoder) throws {
+                    var c = encoder.container(keyedBy: CodingKeys.self)
+                    try c.encodeIfPresent(meter, forKey: .meter)
+                    try c.encodeIfPresent(serialNumber, forKey: .serialNumber)
+                    try c.encode(time, forKey: .time)
+                    try c.encode(period, forKey: .period)
+                    try c.encode(values, forKey: .values)
+                    try c.encode(flags, forKey: .flags)
+                }
             }
             let row = Row(
                 meter: identified ? meter : nil, serialNumber: identified ? serialNumber : nil,
