@@ -220,6 +220,42 @@ import Testing
     }
 }
 
+extension ArchiveKeptEndToEndTests {
+    /// A central table made by an earlier tembridge (keyed by period, `written NOT NULL`, fewer
+    /// value columns) is brought up to date in place: its row stays, the new columns are added,
+    /// and a record of a period it already holds is stored beside it, not dropped.
+    @Test func anOlderCentralTableIsUpgradedInPlace() throws {
+        let pg = try PostgresServer()
+        defer { pg.remove() }
+        _ = try pg.psql(
+            """
+            CREATE TABLE tembridge_archive (serial_number bigint NOT NULL, kind text NOT NULL, period timestamp NOT NULL,
+                written timestamp NOT NULL, meter text NOT NULL, received_at timestamptz NOT NULL DEFAULT now(),
+                energy_1 double precision, raw bytea NOT NULL, PRIMARY KEY (serial_number, kind, period));
+            INSERT INTO tembridge_archive (serial_number, kind, period, written, meter, energy_1, raw)
+                VALUES (10094001, 'hourly', '2024-03-01 09:00:00', '2024-03-01 10:00:00', 'old', 1, '\\x00');
+            """)
+        let endpoint = "sim://?seed=94&addresses=1&frozen=1&history=10"
+        let (mapping, _) = try Self.files(
+            endpoint, registers: "      - { address: 0, value: temperature.1 }", kinds: "[hourly]", upstream: pg.url())
+        let server = try Background(["serve", "--mapping", mapping])
+        defer { server.stop() }
+        try server.wait(for: "meter heat1: hourly backfill done", timeout: 60)
+        #expect(try E.history(mapping, "hourly").first?.hasPrefix("heat1,10094001,") == true)
+        #expect(
+            try E.eventually(timeout: 30) {
+                try pg.psql("SELECT count(*) FROM tembridge_archive WHERE kind = 'hourly'") == "11"
+            }, "\(server.stderr)")
+        #expect(
+            try pg.psql("SELECT count(*) FROM tembridge_archive WHERE period = '2024-03-01 09:00:00'") == "2",
+            "the old row and the new record of its period")
+        #expect(try pg.psql("SELECT count(*) FROM tembridge_archive WHERE volume_7 > 0 AND flags = 0") == "10")
+        #expect(try pg.psql("SELECT count(*) FROM pg_constraint WHERE conname = 'tembridge_archive_pkey'") == "0")
+        #expect(!server.stderr.contains(" error upstream "), "\(server.stderr)")
+        #expect(server.stop() == 0)
+    }
+}
+
 /// `YYYY-MM-DDTHH:MM:SS` of Unix seconds (UTC), as `history` prints a period.
 enum MeterClockText {
     static func of(_ seconds: Int) -> String {
