@@ -143,9 +143,11 @@ public struct ArchivePollPlan: Sendable {
     public enum Outcome: Sendable, Hashable {
         /// A probe's 4 bytes.
         case stamp(UInt32)
-        /// A record with this period (nil: its period stamp is not a date, the record is damaged
-        /// and kept); `stamp` is its 4 period-stamp bytes.
-        case record(period: Int?, stamp: UInt32)
+        /// A record with this period; `stamp` is its 4 period-stamp bytes.
+        case record(period: Int, stamp: UInt32)
+        /// A record whose period stamp is not a date (damaged, kept); `estimate` is the period its
+        /// written stamp gives (the period that had just ended), nil when that is no date either.
+        case damaged(stamp: UInt32, estimate: Int?)
         case neverWritten
     }
 
@@ -244,13 +246,16 @@ public struct ArchivePollPlan: Sendable {
             c.handled = index
             c.rewalk = false
             switch outcome {
-            case let .record(nil, stamp):
-                // Damaged: kept, filed under the period after the newest.
+            case let .damaged(stamp, estimate):
+                // Kept, filed under the period after the newest (or its written stamp's).
                 c.handledStamp = stamp
-                verdict.place = c.newestPeriod.map { ArchivePeriods.next($0, kind) }
-                c.newestPeriod = verdict.place ?? c.newestPeriod
+                verdict.place = c.newestPeriod.map { ArchivePeriods.next($0, kind) } ?? estimate
+                if let place = verdict.place {
+                    c.newestPeriod = max(c.newestPeriod ?? place, place)
+                    c.oldestPeriod = min(c.oldestPeriod ?? place, place)
+                }
                 verdict.store = true
-            case let .record(period?, stamp):
+            case let .record(period, stamp):
                 c.handledStamp = stamp
                 if let newestPeriod = c.newestPeriod {
                     verdict.gap = ArchivePeriods.gap(kind, after: newestPeriod, before: period)
@@ -263,12 +268,15 @@ public struct ArchivePollPlan: Sendable {
             }
         case let (.backfill(kind, _), _):
             switch outcome {
-            case .record(nil, _):
-                // Damaged: kept, filed under the period before the oldest.
-                verdict.place = c.oldestPeriod.map { ArchivePeriods.previous($0, kind) }
-                c.oldestPeriod = verdict.place ?? c.oldestPeriod
+            case let .damaged(_, estimate):
+                // Kept, filed under the period before the oldest (or its written stamp's).
+                verdict.place = c.oldestPeriod.map { ArchivePeriods.previous($0, kind) } ?? estimate
+                if let place = verdict.place {
+                    c.oldestPeriod = place
+                    c.newestPeriod = c.newestPeriod ?? place
+                }
                 verdict.store = true
-            case let .record(period?, _):
+            case let .record(period, _):
                 // The ring's order is its write pointer, not the stamps: a record not older than
                 // the oldest stored (the clock was set back, or the meter overwrote the slot since
                 // the pointers were read) is kept all the same; the store's key absorbs a record

@@ -126,7 +126,12 @@ public final class ArchiveKeeper: Sendable {
                         let r = try StoredRecord(serialNumber: serial, kind: kind, meter: meter.name, raw: raw)
                         record = r
                         slots[raw] = index
-                        outcome = .record(period: r.record.period?.unixSeconds, stamp: stamp)
+                        if let period = r.record.period?.unixSeconds {
+                            outcome = .record(period: period, stamp: stamp)
+                        } else {
+                            // Filed by the walk; without neighbours, by its written stamp.
+                            outcome = .damaged(stamp: stamp, estimate: r.written.map { _ in r.period })
+                        }
                     } catch {
                         outcome = .neverWritten
                     }

@@ -12,6 +12,8 @@ struct ArchiveWalkTests {
         var written: Int
         var damaged: Set<Int> = []  // records whose period stamp is not a date
         var periods: [Int]? = nil
+        /// Whether a damaged record's written stamp still gives its period.
+        var estimates = false
 
         var newest: Int { (written - 1 + size) % size }
         /// What slot `index` holds: a period, or nil if never written.
@@ -27,7 +29,7 @@ struct ArchiveWalkTests {
             case let .probe(_, index): return .stamp(period(at: index).map { UInt32($0) } ?? 0xFFFF_FFFF)
             case let .follow(_, index), let .backfill(_, index):
                 guard let n = period(at: index) else { return .neverWritten }
-                if damaged.contains(n) { return .record(period: nil, stamp: 0xDEAD) }
+                if damaged.contains(n) { return .damaged(stamp: 0xDEAD, estimate: estimates ? n * 3600 : nil) }
                 let p = periods?[n] ?? n
                 return .record(period: p * 3600, stamp: UInt32(n))
             }
@@ -49,9 +51,11 @@ struct ArchiveWalkTests {
             while let step = plan.next() {
                 steps += 1
                 let verdict = plan.apply(step, ring.outcome(step))
-                if verdict.store, case let .record(period, _) = ring.outcome(step) {
-                    // A damaged record counts under the period its place gives it.
-                    stored.append((period ?? verdict.place ?? -3600) / 3600)
+                switch (verdict.store, ring.outcome(step)) {
+                case let (true, .record(period, _)): stored.append(period / 3600)
+                // A damaged record counts under the period its place gives it.
+                case (true, .damaged): stored.append((verdict.place ?? -3600) / 3600)
+                default: break
                 }
                 if let gap = verdict.gap { gaps.append(gap) }
             }
@@ -150,6 +154,15 @@ struct ArchiveWalkTests {
         ring = Ring(size: 50, written: 60, damaged: [55])
         _ = run(&ring, cursor: &cursor, budget: 600, stored: &stored, gaps: &gaps)
         #expect(stored == Array(50..<60))
+        #expect(gaps.isEmpty)
+        // The newest damaged at first contact: filed by its written stamp, and what follows is no gap.
+        ring = Ring(size: 50, written: 10, damaged: [9], estimates: true)
+        cursor = nil
+        stored = []
+        _ = run(&ring, cursor: &cursor, budget: 600, stored: &stored, gaps: &gaps)
+        ring.written += 2
+        _ = run(&ring, cursor: &cursor, budget: 600, stored: &stored, gaps: &gaps)
+        #expect(stored.sorted() == Array(0..<12))
         #expect(gaps.isEmpty)
     }
 
