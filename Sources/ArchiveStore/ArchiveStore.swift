@@ -331,19 +331,6 @@ public final class ArchiveStore: Sendable {
         return out
     }
 
-    /// Records stored with `flag`, per meter name (every meter that has one).
-    public func flaggedCounts(_ flag: StoredRecord.Flags) throws(StoreError) -> [String: Int] {
-        guard hasFlags else { return [:] }
-        return try connection.withLock { db throws(StoreError) in
-            let s = try db.prepare(
-                "SELECT meter, count(*) FROM records WHERE flags & ? != 0 GROUP BY meter", operation: "count flagged records")
-            try s.bind([.int(flag.rawValue)])
-            var out: [String: Int] = [:]
-            while try s.step() { out[s.text(0)] = s.int(1) }
-            return out
-        }
-    }
-
     /// Records stored in all.
     public func count(kind: ArchiveKind? = nil) throws(StoreError) -> Int {
         try connection.withLock { db throws(StoreError) in
