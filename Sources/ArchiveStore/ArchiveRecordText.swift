@@ -4,10 +4,12 @@ import TEMProtocol
 /// Archive records as text, one line each: what `archive` and `history` print and what the
 /// console's `/api/history` serves, from this one place so that they are byte-identical.
 ///
-/// CSV: a header row of value names, then a row a record. JSON: `[`, then one array element a
-/// line (`{"period", "time", "values"}`, keys sorted, numbers at full precision, a missing value
-/// null), then `]`. Table: a heading, then a row a record, for people. With `identified`
-/// (`history`), every record starts with its `meter` and `serial_number`.
+/// CSV: a header row of value names, then a row a record, its last column `flags`. JSON: `[`,
+/// then one array element a line (`{"flags", "period", "time", "values"}`, keys sorted, numbers
+/// at full precision, a missing value null), then `]`. Table: a heading, then a row a record, for
+/// people. With `identified` (`history`), every record starts with its `meter` and
+/// `serial_number`. A time stamp that is not a date is empty (CSV, table) or null (JSON); the
+/// record's flags (`damaged`, `duplicate_period`) are joined by `;` in CSV and listed in JSON.
 public struct ArchiveRecordText: Sendable {
     public enum Format: String, CaseIterable, Sendable { case csv, json, table }
 
@@ -25,11 +27,12 @@ public struct ArchiveRecordText: Sendable {
     public var header: String {
         switch format {
         case .csv:
-            return ((identified ? ["meter", "serial_number"] : []) + ["time", "period"] + Self.names).joined(separator: ",")
+            return ((identified ? ["meter", "serial_number"] : []) + ["time", "period"] + Self.names + ["flags"])
+                .joined(separator: ",")
         case .json: return "["
         case .table:
             return (identified ? "meter  serial    " : "")
-                + "written              period               energy.1 … energy.6 (MWh)  errors by system"
+                + "written              period               energy.1 … energy.6 (MWh)  errors by system  flags"
         }
     }
 
@@ -37,30 +40,47 @@ public struct ArchiveRecordText: Sendable {
     public var footer: String? { format == .json ? "]" : nil }
 
     /// The line of `record`, the `index`th written (from 0: a JSON element after the first
-    /// starts with a comma).
-    public func line(_ record: ArchiveRecord, meter: String = "", serialNumber: UInt32 = 0, index: Int) throws -> String {
+    /// starts with a comma), with its `flags` (`damaged` when none are given and a stamp of the
+    /// record is not a date).
+    public func line(
+        _ record: ArchiveRecord, meter: String = "", serialNumber: UInt32 = 0, flags given: [String]? = nil, index: Int
+    ) throws -> String {
         let values = Self.names.map { Self.finite(record.values[$0]) }
+        let flags = given ?? (record.isDamaged ? ["damaged"] : [])
+        let written = record.written?.description, period = record.period?.description
         switch format {
         case .csv:
             let identity = identified ? [Self.csvField(meter), String(serialNumber)] : []
             let cells = values.map { $0.map(Self.formatNumber) ?? "" }
-            return (identity + [record.written.description, record.period.description] + cells).joined(separator: ",")
+            return (identity + [written ?? "", period ?? ""] + cells + [flags.joined(separator: ";")])
+                .joined(separator: ",")
         case .json:
             struct Row: Encodable {
                 let meter: String?
                 let serialNumber: UInt32?
-                let time: String
-                let period: String
+                let time: String?
+                let period: String?
                 let values: [String: Double?]
+                let flags: [String]
                 enum CodingKeys: String, CodingKey {
-                    case meter, time, period, values
+                    case meter, time, period, values, flags
                     case serialNumber = "serial_number"
+                }
+                // `time` and `period` are always there: null when the stamp is not a date.
+                func encode(to encoder: any Encoder) throws {
+                    var c = encoder.container(keyedBy: CodingKeys.self)
+                    try c.encodeIfPresent(meter, forKey: .meter)
+                    try c.encodeIfPresent(serialNumber, forKey: .serialNumber)
+                    try c.encode(time, forKey: .time)
+                    try c.encode(period, forKey: .period)
+                    try c.encode(values, forKey: .values)
+                    try c.encode(flags, forKey: .flags)
                 }
             }
             let row = Row(
                 meter: identified ? meter : nil, serialNumber: identified ? serialNumber : nil,
-                time: record.written.description, period: record.period.description,
-                values: Dictionary(zip(Self.names, values), uniquingKeysWith: { first, _ in first }))
+                time: written, period: period,
+                values: Dictionary(zip(Self.names, values), uniquingKeysWith: { first, _ in first }), flags: flags)
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
             return (index == 0 ? " " : ",") + String(decoding: try encoder.encode(row), as: UTF8.self)
@@ -69,8 +89,10 @@ public struct ArchiveRecordText: Sendable {
             let errors = record.errors.enumerated().compactMap { system, bits in
                 bits == 0 ? nil : "system \(system + 1): " + ArchiveRecord.errorWords(bits).joined(separator: ", ")
             }
+            let stamp = { (clock: String?) in clock ?? "????-??-??T??:??:??" }
             return (identified ? "\(meter)  \(serialNumber)  " : "")
-                + "\(record.written)  \(record.period)  \(energies)  \(errors.isEmpty ? "no errors" : errors.joined(separator: "; "))"
+                + "\(stamp(written))  \(stamp(period))  \(energies)  \(errors.isEmpty ? "no errors" : errors.joined(separator: "; "))"
+                + (flags.isEmpty ? "" : "  " + flags.joined(separator: ", "))
         }
     }
 
@@ -78,7 +100,7 @@ public struct ArchiveRecordText: Sendable {
     public func document(_ records: [StoredRecord]) throws -> String {
         var lines = [header]
         for (index, r) in records.enumerated() {
-            lines.append(try line(r.record, meter: r.meter, serialNumber: r.serialNumber, index: index))
+            lines.append(try line(r.record, meter: r.meter, serialNumber: r.serialNumber, flags: r.flagNames, index: index))
         }
         if let footer { lines.append(footer) }
         return lines.joined(separator: "\n") + "\n"

@@ -8,12 +8,15 @@ import Glibc
 import Synchronization
 import TEMProtocol
 
-/// The local archive store: one SQLite file in WAL mode. Every record is kept once, keyed by
-/// (serial number, kind, period); each batch (records, gaps, cursors) is one transaction, so a
+/// The local archive store: one SQLite file in WAL mode. Every record the meter wrote is kept
+/// once, keyed by its own bytes (serial number, kind, raw): a record read again is not doubled,
+/// and nothing is dropped for its stamps (damaged, or a period already stored); each batch (records, gaps, cursors) is one transaction, so a
 /// crash at any moment leaves either all of a batch or none of it. See docs/ARCHIVE-STORE.md.
 public final class ArchiveStore: Sendable {
     public let path: String
     private let connection: Mutex<SQLiteConnection>
+    /// Whether the file has the `flags` column (a store made before it, opened read-only, has not).
+    private let hasFlags: Bool
     /// Rung after each batch that stored something (the upstream forwarder waits on it).
     private let listeners = Mutex<[@Sendable () -> Void]>([])
 
@@ -25,8 +28,10 @@ public final class ArchiveStore: Sendable {
         if !readOnly {
             try db.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL", operation: "open \(path)")
             try db.transaction("create the schema in \(path)") { () throws(StoreError) in
+                try Self.migrate(db, path: path)
                 try db.execute(Self.schema, operation: "create the schema in \(path)")
             }
+            hasFlags = true
         } else {
             let tables = try db.prepare(
                 "SELECT count(*) FROM sqlite_master WHERE name = 'records'", operation: "open \(path)")
@@ -34,24 +39,32 @@ public final class ArchiveStore: Sendable {
             if tables.int(0) == 0 {
                 throw StoreError(operation: "open \(path)", message: "no archive records here (not a tembridge store)")
             }
+            hasFlags = try Self.columns(of: "records", in: db).contains("flags")
         }
         connection = Mutex(db)
     }
 
-    /// The local schema (created if missing).
-    static let schema = """
+    /// The `records` table: `period` is the period the record is filed under (its stamp, or its
+    /// place in the ring when the stamp is damaged), `written` NULL when that stamp is not a date.
+    static let recordsTable = """
         CREATE TABLE IF NOT EXISTS records (
             id INTEGER PRIMARY KEY,
             serial_number INTEGER NOT NULL,
             kind TEXT NOT NULL,
             period INTEGER NOT NULL,
-            written INTEGER NOT NULL,
+            written INTEGER,
             meter TEXT NOT NULL,
             stored_at INTEGER NOT NULL,
+            flags INTEGER NOT NULL DEFAULT 0,
             \(RecordColumns.sqlNames.map { "\($0) REAL" }.joined(separator: ",\n    "))
             ,raw BLOB NOT NULL,
-            UNIQUE (serial_number, kind, period)
-        );
+            UNIQUE (serial_number, kind, raw)
+        )
+        """
+
+    /// The local schema (created if missing).
+    static let schema = """
+        \(recordsTable);
         CREATE INDEX IF NOT EXISTS records_by_meter ON records (meter, kind, period);
         CREATE TABLE IF NOT EXISTS gaps (
             serial_number INTEGER NOT NULL,
@@ -99,23 +112,43 @@ public final class ArchiveStore: Sendable {
         }
     }
 
-    /// Stores `batch` in one transaction; returns how many records were new.
+    /// What a batch stored.
+    public struct Saved: Sendable {
+        /// The records that were new (a record read again is not), with their flags as stored.
+        public var new: [StoredRecord] = []
+        /// Records of an already stored period that were flagged `duplicate_period` by this batch
+        /// (new ones, or one stored earlier when this batch brought an earlier-written twin).
+        public var duplicates: [StoredRecord] = []
+        public var inserted: Int { new.count }
+    }
+
+    /// Stores `batch` in one transaction; returns what was new and what was flagged.
     @discardableResult
-    public func save(_ batch: Batch) throws(StoreError) -> Int {
-        let inserted = try connection.withLock { db throws(StoreError) -> Int in
+    public func save(_ batch: Batch) throws(StoreError) -> Saved {
+        let saved = try connection.withLock { db throws(StoreError) -> Saved in
             try db.transaction("store \(batch.records.count) record(s) of meter \(batch.meter)") { () throws(StoreError) in
-                var inserted = 0
+                var saved = Saved()
                 let insert = try db.prepare(Self.insertSQL, operation: "insert a record")
                 let now = Int(time(nil))
                 for r in batch.records {
                     var values: [SQLiteStatement.Value] = [
-                        .int(Int(r.serialNumber)), .text(r.kind.rawValue), .int(r.period), .int(r.written),
-                        .text(r.meter), .int(now),
+                        .int(Int(r.serialNumber)), .text(r.kind.rawValue), .int(r.period),
+                        r.written.map { .int($0) } ?? .double(nil),
+                        .text(r.meter), .int(now), .int(r.flags.rawValue),
                     ]
                     values += RecordColumns.names.map { .double(r.record.values[$0]) }
                     values.append(.blob(r.raw))
                     try insert.run(values)
-                    inserted += insert.changes
+                    guard insert.changes > 0 else { continue }
+                    var stored = r
+                    let id = db.lastInsertID
+                    if r.record.period != nil {
+                        for twin in try Self.flagTwins(db, of: r, id: id) {
+                            if twin.id == id { stored.flags = twin.record.flags }
+                            if twin.record.flags.contains(.duplicatePeriod) { saved.duplicates.append(twin.record) }
+                        }
+                    }
+                    saved.new.append(stored)
                 }
                 let gap = try db.prepare(
                     """
@@ -142,17 +175,45 @@ public final class ArchiveStore: Sendable {
                         .int(c.backfillNext), .int(c.backfillLeft), .int(c.backfillTotal),
                     ])
                 }
-                return inserted
+                return saved
             }
         }
-        if inserted > 0 { for listener in listeners.withLock({ $0 }) { listener() } }
-        return inserted
+        if saved.inserted > 0 { for listener in listeners.withLock({ $0 }) { listener() } }
+        return saved
+    }
+
+    /// After record `id` (`r`, its period stamp a date) was inserted: every stored record of the
+    /// same meter, kind and period stamp, flagged so that the first written (least `time.powered`,
+    /// then the lowest id) has no `duplicate_period` and every other has it. A stored record
+    /// whose flag changes gets a new id, so the forwarder sends it again (upstream updates its
+    /// flags). Returns the twins with their flags as now stored (empty when `r` has none).
+    private static func flagTwins(_ db: SQLiteConnection, of r: StoredRecord, id: Int) throws(StoreError) -> [Row] {
+        let select = try db.prepare(
+            "SELECT id, serial_number, kind, meter, raw, period, flags FROM records WHERE serial_number = ? AND kind = ? AND period = ?",
+            operation: "look for records of one period")
+        try select.bind([.int(Int(r.serialNumber)), .text(r.kind.rawValue), .int(r.period)])
+        let twins = try rows(select).filter { $0.record.record.period != nil }
+        guard twins.count > 1 else { return [] }
+        let ordered = twins.sorted { ($0.record.powered, $0.id) < ($1.record.powered, $1.id) }
+        var out: [Row] = []
+        for (n, var twin) in ordered.enumerated() {
+            var flags = twin.record.flags
+            if n == 0 { flags.remove(.duplicatePeriod) } else { flags.insert(.duplicatePeriod) }
+            if flags != twin.record.flags {
+                let newID = twin.id == id ? "id" : "(SELECT max(id) FROM records) + 1"
+                try db.prepare("UPDATE records SET flags = ?, id = \(newID) WHERE id = ?", operation: "flag a doubled period")
+                    .run([.int(flags.rawValue), .int(twin.id)])
+                twin.record.flags = flags
+            }
+            out.append(twin)
+        }
+        return out
     }
 
     static let insertSQL = """
-        INSERT INTO records (serial_number, kind, period, written, meter, stored_at, \
+        INSERT INTO records (serial_number, kind, period, written, meter, stored_at, flags, \
         \(RecordColumns.sqlNames.joined(separator: ", ")), raw)
-        VALUES (\(Array(repeating: "?", count: 7 + RecordColumns.names.count).joined(separator: ", ")))
+        VALUES (\(Array(repeating: "?", count: 8 + RecordColumns.names.count).joined(separator: ", ")))
         ON CONFLICT DO NOTHING
         """
 
@@ -185,12 +246,13 @@ public final class ArchiveStore: Sendable {
 
     // MARK: Reading
 
-    /// Records of `kind` (all meters, or only `meter`), by meter then period, with periods in
-    /// `from...to` (Unix seconds, meter local time read as UTC).
+    /// Records of `kind` (all meters, or only `meter`), by meter, serial number, period, then
+    /// the order the meter wrote them (`time.powered`), with periods in `from...to` (Unix
+    /// seconds, meter local time read as UTC). A damaged record is in the period it is filed under.
     public func records(meter: String? = nil, kind: ArchiveKind, from: Int? = nil, to: Int? = nil) throws(StoreError)
         -> [StoredRecord]
     {
-        try select(.records, kind: kind, meter: meter, from: from, to: to) { s throws(StoreError) in
+        try select(.records(flags: hasFlags), kind: kind, meter: meter, from: from, to: to) { s throws(StoreError) in
             try Self.rows(s).map(\.record)
         }
     }
@@ -203,8 +265,14 @@ public final class ArchiveStore: Sendable {
         let first: String
         let last: String
 
-        static let records = PeriodTable(
-            name: "records", columns: "id, serial_number, kind, meter, raw", first: "period", last: "period")
+        /// Rows in the same period, in this order (the records' write order).
+        var then = ""
+
+        static func records(flags: Bool) -> PeriodTable {
+            PeriodTable(
+                name: "records", columns: "id, serial_number, kind, meter, raw, period, \(flags ? "flags" : "0")",
+                first: "period", last: "period", then: ", time_powered, id")
+        }
         static let gaps = PeriodTable(
             name: "gaps", columns: "meter, serial_number, first_missing, last_missing, missing", first: "first_missing",
             last: "last_missing")
@@ -222,7 +290,7 @@ public final class ArchiveStore: Sendable {
             if let meter { sql += " AND meter = ?"; values.append(.text(meter)) }
             if let from { sql += " AND \(table.last) >= ?"; values.append(.int(from)) }
             if let to { sql += " AND \(table.first) <= ?"; values.append(.int(to)) }
-            sql += " ORDER BY meter, serial_number, \(table.first)"
+            sql += " ORDER BY meter, serial_number, \(table.first)\(table.then)"
             let s = try db.prepare(sql, operation: "read \(table.name)")
             try s.bind(values)
             return try decode(s)
@@ -240,13 +308,14 @@ public final class ArchiveStore: Sendable {
     public func records(after id: Int, limit: Int) throws(StoreError) -> [Row] {
         try connection.withLock { db throws(StoreError) in
             let s = try db.prepare(
-                "SELECT id, serial_number, kind, meter, raw FROM records WHERE id > ? ORDER BY id LIMIT ?",
+                "SELECT id, serial_number, kind, meter, raw, period, flags FROM records WHERE id > ? ORDER BY id LIMIT ?",
                 operation: "read records to forward")
             try s.bind([.int(id), .int(limit)])
             return try Self.rows(s)
         }
     }
 
+    /// Rows of `id, serial_number, kind, meter, raw, period, flags`.
     private static func rows(_ s: SQLiteStatement) throws(StoreError) -> [Row] {
         var out: [Row] = []
         while try s.step() {
@@ -254,7 +323,8 @@ public final class ArchiveStore: Sendable {
             let raw = s.blob(4)
             guard raw.count == ArchiveRecord.size,
                 let record = try? StoredRecord(
-                    serialNumber: UInt32(truncatingIfNeeded: s.int(1)), kind: kind, meter: s.text(3), raw: raw)
+                    serialNumber: UInt32(truncatingIfNeeded: s.int(1)), kind: kind, meter: s.text(3), raw: raw,
+                    place: s.int(5), flags: StoredRecord.Flags(rawValue: s.int(6)))
             else { continue }
             out.append(Row(id: s.int(0), record: record))
         }

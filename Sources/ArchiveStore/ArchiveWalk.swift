@@ -67,37 +67,50 @@ public struct ArchiveGap: Sendable, Hashable, CustomStringConvertible {
     }
 }
 
-/// Period arithmetic of a ring: an hour, a day, or a calendar month apart.
+/// Period arithmetic of a ring: an hour, a day, or a calendar month apart. Periods are counted
+/// by their hour, day or month, whatever the minutes, hour or day of the stamp: a daily record
+/// stamped 06:00 counts for its day, a monthly one stamped on the 31st for its month.
 public enum ArchivePeriods {
     /// The period after `period`.
     public static func next(_ period: Int, _ kind: ArchiveKind) -> Int { step(period, kind, by: 1) }
     /// The period before `period`.
     public static func previous(_ period: Int, _ kind: ArchiveKind) -> Int { step(period, kind, by: -1) }
 
+    /// The period `n` periods from `period`: the same minute of another hour, the same time of
+    /// another day, the same day and time of another month (the month's last day when it is
+    /// shorter: a reporting day 31 gives Feb 28 or 29, Apr 30).
     static func step(_ period: Int, _ kind: ArchiveKind, by n: Int) -> Int {
         switch kind {
         case .hourly: return period + n * 3600
         case .daily: return period + n * 86_400
         case .monthly:
             var c = MeterClock(unixSeconds: period)
-            let months = c.year * 12 + (c.month - 1) + n
+            let months = ordinal(period, .monthly) + n
             (c.year, c.month) = (months / 12, months % 12 + 1)
-            c.day = min(c.day, 28)
+            c.day = min(c.day, MeterClock.daysIn(month: c.month, year: c.year))
             return c.unixSeconds ?? period
         }
     }
 
-    /// The gap strictly between two stored periods `after` < `before`, if any period is missing.
-    static func gap(_ kind: ArchiveKind, after: Int, before: Int) -> ArchiveGap? {
-        let first = next(after, kind)
-        guard first < before else { return nil }
-        var count = 0, p = first, last = first
-        while p < before, count < 1_000_000 {
-            last = p
-            count += 1
-            p = next(p, kind)
+    /// The number of the hour, day or month `period` falls in (hours or days since 1970, months
+    /// since year 0).
+    static func ordinal(_ period: Int, _ kind: ArchiveKind) -> Int {
+        func floorDiv(_ a: Int, _ b: Int) -> Int { a >= 0 ? a / b : (a - b + 1) / b }
+        switch kind {
+        case .hourly: return floorDiv(period, 3600)
+        case .daily: return floorDiv(period, 86_400)
+        case .monthly:
+            let c = MeterClock(unixSeconds: period)
+            return c.year * 12 + c.month - 1
         }
-        return ArchiveGap(kind: kind, first: first, last: last, count: count)
+    }
+
+    /// The gap strictly between two stored periods `after` < `before`, if a whole hour, day or
+    /// month lies between them.
+    static func gap(_ kind: ArchiveKind, after: Int, before: Int) -> ArchiveGap? {
+        let count = ordinal(before, kind) - ordinal(after, kind) - 1
+        guard count > 0 else { return nil }
+        return ArchiveGap(kind: kind, first: next(after, kind), last: step(after, kind, by: count), count: count)
     }
 }
 
@@ -132,14 +145,19 @@ public struct ArchivePollPlan: Sendable {
         case stamp(UInt32)
         /// A record with this period; `stamp` is its 4 period-stamp bytes.
         case record(period: Int, stamp: UInt32)
+        /// A record whose period stamp is not a date (damaged, kept); `estimate` is the period its
+        /// written stamp gives (the period that had just ended), nil when that is no date either.
+        case damaged(stamp: UInt32, estimate: Int?)
         case neverWritten
-        case impossibleDate(stamp: UInt32)
     }
 
     /// What to do with a step's result.
     public struct Verdict: Sendable, Hashable {
         /// Store the record just read.
         public var store = false
+        /// For a record whose period stamp is not a date: the period its place in the ring gives
+        /// it (one after the record before it, or one before the record after it); nil if unknown.
+        public var place: Int?
         /// Periods found missing.
         public var gap: ArchiveGap?
         /// A probe found the ring came round while not reading.
@@ -228,6 +246,15 @@ public struct ArchivePollPlan: Sendable {
             c.handled = index
             c.rewalk = false
             switch outcome {
+            case let .damaged(stamp, estimate):
+                // Kept, filed under the period after the newest (or its written stamp's).
+                c.handledStamp = stamp
+                verdict.place = c.newestPeriod.map { ArchivePeriods.next($0, kind) } ?? estimate
+                if let place = verdict.place {
+                    c.newestPeriod = max(c.newestPeriod ?? place, place)
+                    c.oldestPeriod = min(c.oldestPeriod ?? place, place)
+                }
+                verdict.store = true
             case let .record(period, stamp):
                 c.handledStamp = stamp
                 if let newestPeriod = c.newestPeriod {
@@ -237,25 +264,34 @@ public struct ArchivePollPlan: Sendable {
                 c.oldestPeriod = min(c.oldestPeriod ?? period, period)
                 verdict.store = true
             case .neverWritten: c.handledStamp = 0xFFFF_FFFF
-            case let .impossibleDate(stamp), let .stamp(stamp): c.handledStamp = stamp
+            case let .stamp(stamp): c.handledStamp = stamp
             }
         case let (.backfill(kind, _), _):
             switch outcome {
-            case let .record(period, _):
-                if let oldest = c.oldestPeriod, period >= oldest {
-                    // Overwritten by a newer record: follow has it; backfill has reached the end.
-                    c.backfillLeft = 0
-                    return verdict
+            case let .damaged(_, estimate):
+                // Kept, filed under the period before the oldest (or its written stamp's).
+                verdict.place = c.oldestPeriod.map { ArchivePeriods.previous($0, kind) } ?? estimate
+                if let place = verdict.place {
+                    c.oldestPeriod = place
+                    c.newestPeriod = c.newestPeriod ?? place
                 }
-                if let oldest = c.oldestPeriod { verdict.gap = ArchivePeriods.gap(kind, after: period, before: oldest) }
-                c.oldestPeriod = period
+                verdict.store = true
+            case let .record(period, _):
+                // The ring's order is its write pointer, not the stamps: a record not older than
+                // the oldest stored (the clock was set back, or the meter overwrote the slot since
+                // the pointers were read) is kept all the same; the store's key absorbs a record
+                // read twice, and the pointers end the walk at the next poll.
+                if let oldest = c.oldestPeriod, period < oldest {
+                    verdict.gap = ArchivePeriods.gap(kind, after: period, before: oldest)
+                }
+                c.oldestPeriod = min(c.oldestPeriod ?? period, period)
                 c.newestPeriod = c.newestPeriod ?? period
                 verdict.store = true
             case .neverWritten:
                 // The ring has not come round yet: nothing older was ever written.
                 c.backfillLeft = 0
                 return verdict
-            case .impossibleDate, .stamp: break
+            case .stamp: break
             }
             c.backfillNext = (c.backfillNext - 1 + c.ring) % c.ring
             c.backfillLeft -= 1

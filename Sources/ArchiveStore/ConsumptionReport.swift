@@ -7,7 +7,8 @@ import TEMProtocol
 ///
 /// The start reading is the first daily record whose period is in `from − 1 day ... to` (the
 /// record of the day before `from` is the reading at 00:00 of `from`); the end reading is the
-/// last one in that window. A missing day is a day of `from...to` with no daily record.
+/// last one in that window. A missing day is a day of `from...to` with no daily record (a
+/// record counts for the day its period starts in, whatever its hour).
 public struct ConsumptionReport: Sendable {
     /// One quantity of one system: readings and difference.
     public struct Quantity: Sendable, Hashable {
@@ -52,10 +53,13 @@ public struct ConsumptionReport: Sendable {
         self.meter = meter
         self.from = from
         self.to = to
-        let window = records.filter { $0.kind == .daily && $0.period >= from - 86_400 && $0.period <= to }
-            .sorted { $0.period < $1.period }
+        // A daily record counts for the day its period starts in, whatever the hour (a meter may
+        // close its day at 06:00).
+        func day(_ r: StoredRecord) -> Int { ArchivePeriods.ordinal(r.period, .daily) * 86_400 }
+        let window = records.filter { $0.kind == .daily && day($0) >= from - 86_400 && day($0) <= to }
+            .sorted { ($0.period, $0.powered) < ($1.period, $1.powered) }
         serialNumbers = Array(Set(window.map(\.serialNumber))).sorted()
-        let present = Set(window.map(\.period))
+        let present = Set(window.map(day))
         missingDays = stride(from: from, through: to, by: 86_400).filter { !present.contains($0) }
         let first = window.first, last = window.last
         startPeriod = first?.period

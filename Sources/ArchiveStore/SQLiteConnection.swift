@@ -36,6 +36,9 @@ final class SQLiteConnection {
 
     deinit { sqlite3_close_v2(handle) }
 
+    /// The rowid of the last row inserted on this connection.
+    var lastInsertID: Int { Int(sqlite3_last_insert_rowid(handle)) }
+
     /// Throws unless `rc` is one of `accepted`, with `operation` and SQLite's message.
     @discardableResult
     func check(_ rc: Int32, _ operation: String, accepted: Set<Int32> = [SQLITE_OK]) throws(StoreError) -> Int32 {

@@ -5,7 +5,8 @@ import TEMProtocol
 
 /// Forwards every stored record to PostgreSQL, in store order, on a thread of its own: the
 /// pollers never wait for it. Progress is saved in the SQLite file after each committed batch,
-/// so a restart resumes; a batch re-sent after a crash is absorbed by `ON CONFLICT DO NOTHING`.
+/// so a restart resumes; a batch re-sent after a crash is absorbed by the key (the record's own
+/// bytes), and a record sent again with other flags updates them.
 /// While the server is down records stay queued in the store; retries back off from 1 s to
 /// 60 s, and each kind of failure is logged once, not once per retry.
 public final class UpstreamForwarder: Sendable {
@@ -66,7 +67,7 @@ public final class UpstreamForwarder: Sendable {
                 if connection == nil || connection?.isOK == false {
                     connection = nil
                     let c = try PostgresConnection(conninfo)
-                    try c.execute(Self.schema, operation: "create the schema")
+                    for statement in Self.schema { try c.execute(statement, operation: "create the schema") }
                     connection = c
                 }
                 let sent = try forwardAll(connection!)
@@ -180,26 +181,37 @@ public final class UpstreamForwarder: Sendable {
 
     // MARK: Schema
 
-    /// The central table (created if missing): the local `records` row, keyed the same way.
-    public static let schema = """
+    /// The central table (created if missing), one statement each: the local `records` row,
+    /// keyed the same way, by the record's own bytes. A table made by an earlier tembridge
+    /// (keyed by period) is brought up to date in place: its period key is dropped, the new
+    /// columns added (NULL for rows sent before), `written` may be NULL.
+    public static let schema: [String] = [
+        """
         CREATE TABLE IF NOT EXISTS tembridge_archive (
             serial_number bigint NOT NULL,
             kind text NOT NULL CHECK (kind IN ('hourly', 'daily', 'monthly')),
             period timestamp NOT NULL,
-            written timestamp NOT NULL,
+            written timestamp,
             meter text NOT NULL,
             received_at timestamptz NOT NULL DEFAULT now(),
+            flags integer NOT NULL DEFAULT 0,
             \(RecordColumns.sqlNames.map { "\($0) double precision" }.joined(separator: ",\n    ")),
-            raw bytea NOT NULL,
-            PRIMARY KEY (serial_number, kind, period)
+            raw bytea NOT NULL
         )
-        """
+        """,
+        "ALTER TABLE tembridge_archive ADD COLUMN IF NOT EXISTS flags integer NOT NULL DEFAULT 0, "
+            + RecordColumns.sqlNames.map { "ADD COLUMN IF NOT EXISTS \($0) double precision" }.joined(separator: ", "),
+        "ALTER TABLE tembridge_archive ALTER COLUMN written DROP NOT NULL",
+        "ALTER TABLE tembridge_archive DROP CONSTRAINT IF EXISTS tembridge_archive_pkey",
+        "CREATE UNIQUE INDEX IF NOT EXISTS tembridge_archive_record ON tembridge_archive (serial_number, kind, raw)",
+        "CREATE INDEX IF NOT EXISTS tembridge_archive_by_period ON tembridge_archive (serial_number, kind, period)",
+    ]
 
     static let insertSQL = """
-        INSERT INTO tembridge_archive (serial_number, kind, period, written, meter, \
+        INSERT INTO tembridge_archive (serial_number, kind, period, written, meter, flags, \
         \(RecordColumns.sqlNames.joined(separator: ", ")), raw)
-        VALUES (\((1...(6 + RecordColumns.names.count)).map { "$\($0)" }.joined(separator: ", ")))
-        ON CONFLICT DO NOTHING
+        VALUES (\((1...(7 + RecordColumns.names.count)).map { "$\($0)" }.joined(separator: ", ")))
+        ON CONFLICT (serial_number, kind, raw) DO UPDATE SET flags = EXCLUDED.flags
         """
 
     static func parameters(_ r: StoredRecord) -> [String?] {
@@ -209,7 +221,10 @@ public final class UpstreamForwarder: Sendable {
             raw.append(hexDigits[Int(byte >> 4)])
             raw.append(hexDigits[Int(byte & 0xF)])
         }
-        return [String(r.serialNumber), r.kind.rawValue, timestamp(r.period), timestamp(r.written), r.meter]
+        return [
+            String(r.serialNumber), r.kind.rawValue, timestamp(r.period), r.written.map(timestamp), r.meter,
+            String(r.flags.rawValue),
+        ]
             + RecordColumns.names.map { name in r.record.values[name].map(number) }
             + [raw]
     }

@@ -9,7 +9,9 @@ import TEMProtocol
 /// Keeps every archive record of the meters in the store: after each good poll the poller
 /// hands it the meter's link, and it makes at most `reads_per_poll` Flash reads, as
 /// `ArchivePollPlan` decides, then saves what it read, the gaps found and the cursors in one
-/// transaction. Failures here never fail the poll: live values stay fresh.
+/// transaction. Failures here never fail the poll: live values stay fresh. Nothing the meter
+/// wrote is dropped: a record whose time stamp is not a date is kept flagged `damaged`, a second
+/// record of one period (clock set back) flagged `duplicate_period`, each logged once.
 public final class ArchiveKeeper: Sendable {
     public let store: ArchiveStore
     public let config: ArchiveStoreConfig
@@ -26,6 +28,12 @@ public final class ArchiveKeeper: Sendable {
     }
 
     private let sessions = Mutex<[String: Session]>([:])
+    /// Records flagged since start, by meter name and flag name (`damaged`, `duplicate_period`).
+    private let flagged = Mutex<[String: [String: Int]]>([:])
+
+    /// Records newly stored with each flag since start, by meter name then flag name; every
+    /// meter kept so far has every flag (0 when none).
+    public func flaggedCounts() -> [String: [String: Int]] { flagged.withLock { $0 } }
 
     public init(store: ArchiveStore, config: ArchiveStoreConfig, logger: Logger = Logger(label: "tembridge.archive")) {
         self.store = store
@@ -38,6 +46,9 @@ public final class ArchiveKeeper: Sendable {
     func keep(_ meter: MeterConfig, image: T2KImage, client: MeterClient) {
         let key = meter.name
         let now = MonotonicClock.now()
+        flagged.withLock { counts in
+            for (_, name) in StoredRecord.Flags.named where counts[key]?[name] == nil { counts[key, default: [:]][name] = 0 }
+        }
         var session = sessions.withLock { $0[key] } ?? Session()
         defer { sessions.withLock { $0[key] = session } }
         // After a start or a silence longer than three polls the rings may have come round.
@@ -98,6 +109,7 @@ public final class ArchiveKeeper: Sendable {
         var plan = ArchivePollPlan(cursors: cursors, newest: newest, verify: verify, budget: config.readsPerPoll)
         var batch = ArchiveStore.Batch(serialNumber: serial, meter: meter.name)
         var readError: ExchangeError?
+        var slots: [[UInt8]: Int] = [:]
         reading: while let step = plan.next() {
             let area = pointers.layout.area(step.kind)
             var record: StoredRecord?
@@ -113,14 +125,15 @@ public final class ArchiveKeeper: Sendable {
                     do {
                         let r = try StoredRecord(serialNumber: serial, kind: kind, meter: meter.name, raw: raw)
                         record = r
-                        outcome = .record(period: r.period, stamp: stamp)
-                    } catch .neverWritten {
-                        outcome = .neverWritten
-                    } catch {
-                        if case .backfill = step {
-                            logger.warning("meter \(meter.name): \(kind.rawValue) record \(index) skipped: \(error)")
+                        slots[raw] = index
+                        if let period = r.record.period?.unixSeconds {
+                            outcome = .record(period: period, stamp: stamp)
+                        } else {
+                            // Filed by the walk; without neighbours, by its written stamp.
+                            outcome = .damaged(stamp: stamp, estimate: r.written.map { _ in r.period })
                         }
-                        outcome = .impossibleDate(stamp: stamp)
+                    } catch {
+                        outcome = .neverWritten
                     }
                 }
             } catch {
@@ -129,7 +142,10 @@ public final class ArchiveKeeper: Sendable {
                 break reading
             }
             let verdict = plan.apply(step, outcome)
-            if verdict.store, let record { batch.records.append(record) }
+            if verdict.store, var record {
+                if record.record.period == nil, let place = verdict.place { record.period = place }
+                batch.records.append(record)
+            }
             if verdict.cameRound {
                 logger.warning(
                     "meter \(meter.name): the \(step.kind.rawValue) ring came round while not reading: rereading all of it")
@@ -140,9 +156,33 @@ public final class ArchiveKeeper: Sendable {
             }
         }
         batch.cursors = plan.cursors
-        try store.save(batch)
+        let stored = try store.save(batch)
+        report(stored, meter: meter, serial: serial, slots: slots)
         progress(meter, before: cursors, after: plan.cursors, session: &session)
         if let readError { throw readError }
+    }
+
+    /// One warning per record newly kept with a flag, and the counts for `/metrics`.
+    private func report(_ saved: ArchiveStore.Saved, meter: MeterConfig, serial: UInt32, slots: [[UInt8]: Int]) {
+        let name = "meter \(meter.name) (serial \(serial))"
+        for r in saved.new where r.flags.contains(.damaged) {
+            let damage = r.record.damage.map(\.description).joined(separator: ", ")
+            logger.warning(
+                "\(name): \(r.kind.rawValue) record in ring slot \(slots[r.raw].map(String.init) ?? "?") is damaged (\(damage)): kept with every field that decodes, flagged damaged, filed under \(MeterClock(unixSeconds: r.period))"
+            )
+        }
+        for r in saved.duplicates {
+            logger.warning(
+                "\(name): a second \(r.kind.rawValue) record for period \(MeterClock(unixSeconds: r.period)) (the meter's clock was set back?): both kept, the later written (time.powered \(ArchiveRecordText.formatNumber(r.powered)) s) flagged duplicate_period"
+            )
+        }
+        let damaged = saved.new.filter { $0.flags.contains(.damaged) }.count
+        let duplicates = saved.duplicates.count
+        guard damaged + duplicates > 0 else { return }
+        flagged.withLock { counts in
+            counts[meter.name, default: [:]]["damaged", default: 0] += damaged
+            counts[meter.name, default: [:]]["duplicate_period", default: 0] += duplicates
+        }
     }
 
     /// `meter NAME: hourly backfill 412/1728` at each tenth, and a line when a backfill ends.

@@ -25,7 +25,7 @@ public final class Bridge: Sendable {
     private let openLink: @Sendable (Endpoint) throws(LinkError) -> any Link
     private let startedAt = MonotonicClock.now()
     private let events: MeterEvents?
-    private let keeper: ArchiveKeeper?
+    let keeper: ArchiveKeeper?
 
     struct Running: Sendable {
         var mapping: Mapping

@@ -58,6 +58,9 @@ public struct BridgeStatus: Sendable {
     public let modbus: Modbus
     public let reloadsOK: Int
     public let reloadsFailed: Int
+    /// Archive records kept with a flag since start, by meter name then flag name (`damaged`,
+    /// `duplicate_period`); empty without an archive store.
+    public var archiveFlagged: [String: [String: Int]] = [:]
 
     /// The meters whose data is not fresh, by name.
     public var staleMeters: [String] { meters.filter { !$0.online }.map(\.name) }
@@ -69,7 +72,7 @@ extension Bridge {
         let (mapping, meters) = currentMapping()
         let now = MonotonicClock.now()
         let monitors = self.lineMonitors()
-        return BridgeStatus(
+        var status = BridgeStatus(
             started: startedWall, mapping: mapping,
             meters: meters.map { Self.status(of: $0, now: now) },
             lines: mapping.lines.map { line in
@@ -81,6 +84,8 @@ extension Bridge {
             },
             modbus: modbusStatus(),
             reloadsOK: reloadsOK.load(ordering: .relaxed), reloadsFailed: reloadsFailed.load(ordering: .relaxed))
+        status.archiveFlagged = keeper?.flaggedCounts() ?? [:]
+        return status
     }
 
     /// Counts a reload that was refused (a bad map); good ones are counted by `reload`.

@@ -19,7 +19,7 @@ public final class MeterRuntime: Sendable {
         /// Monotonic time before which a failed identify is not retried.
         var identifyAfter: UInt64 = 0
         /// What was last rendered, so that an unchanged rendering is not published again.
-        var rendered: (registers: [UInt16], validUntil: UInt64?, identity: DeviceIdentity?)?
+        var rendered: (registers: [UInt16], validUntil: UInt64?, identity: DeviceIdentity?, unavailable: [Bool]?)?
         /// What `MeterEvents` was last told: the snapshot's time and the freshness.
         var announced: (snapshotTime: UInt64?, online: Bool?) = (nil, nil)
     }
@@ -132,15 +132,16 @@ public final class MeterRuntime: Sendable {
 
     private func render(now: UInt64, since start: UInt64, onlyIfChanged: Bool) -> [UnitImage]? {
         let (snapshot, health, model) = state.withLock { ($0.snapshot, $0.health, $0.model) }
-        let registers = layout.render(snapshot: snapshot, health: health, now: now, since: start)
+        let (registers, unavailable) = layout.rendering(snapshot: snapshot, health: health, now: now, since: start)
         var identity: DeviceIdentity?
         if let snapshot, let model, let serial = snapshot.image.field(.u32, at: T2KMap.serialNumber) {
             identity = DeviceIdentity(modelName: model, serialNumber: UInt32(serial), networkAddress: config.address)
         }
         let unchanged = state.withLock { state in
-            defer { state.rendered = (registers, health.validUntil, identity) }
+            defer { state.rendered = (registers, health.validUntil, identity, unavailable) }
             return state.rendered.map {
                 $0.registers == registers && $0.validUntil == health.validUntil && $0.identity == identity
+                    && $0.unavailable == unavailable
             } ?? false
         }
         if onlyIfChanged, unchanged { return nil }
@@ -149,6 +150,6 @@ public final class MeterRuntime: Sendable {
             config.onStale == .nan ? layout.render(snapshot: nil, health: health, now: now, since: start) : nil
         return layout.images(
             unitIDs: config.unitIDs, registers: registers, validUntil: health.validUntil, onStale: config.onStale,
-            staleRegisters: staleRegisters, identity: identity)
+            staleRegisters: staleRegisters, identity: identity, unavailable: snapshot == nil ? nil : unavailable)
     }
 }

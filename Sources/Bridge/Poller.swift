@@ -51,10 +51,12 @@ public final class Poller: Sendable {
         self.published = published
         self.logger = logger
         let keeping = keeper?.config.readsPerPoll ?? 0
+        // A record is 6 reads; a damaged newest one may take `lookBack` more records.
+        let perKind = 6 * (1 + ArchiveFollow.lookBack)
         let exchanges =
-            meters.map {
-                $0.plans(comma: .listed, archivePointers: keeper != nil).full.reads.count + 8 + 6 * $0.archiveKinds.count
-                    + keeping
+            meters.map { (meter: MeterRuntime) -> Int in
+                let plan = meter.plans(comma: .listed, archivePointers: keeper != nil).full.reads.count
+                return plan + 8 + perKind * meter.archiveKinds.count + keeping
             }.max() ?? 1
         let attempt = line.timeout.monotonicNanoseconds + 200_000_000  // + the drain after a failure
         progressBound = UInt64(exchanges) * UInt64(line.retries + 1) * attempt + 5_000_000_000
@@ -152,12 +154,20 @@ public final class Poller: Sendable {
             if let pointers = ArchivePointers(image: image) {
                 let reader = ArchiveReader(client: client, address: config.address)
                 for (kind, index) in state.archive.toRead(pointers) {
-                    let bytes = try reader.recordBytes(in: pointers.layout.area(kind), index: index)
-                    do {
-                        state.archive.recorded(kind, index: index, try ArchiveRecord(bytes: bytes))
-                    } catch {
-                        logger.warning("meter \(config.name): \(kind.rawValue) record \(index) skipped: \(error)")
-                        state.archive.recorded(kind, index: index, nil)
+                    let area = pointers.layout.area(kind)
+                    let record = try? ArchiveRecord(bytes: try reader.recordBytes(in: area, index: index))
+                    state.archive.recorded(kind, index: index, record)
+                    guard let record, record.isDamaged else { continue }
+                    logger.warning(
+                        "meter \(config.name): newest \(kind.rawValue) record \(index) is damaged (\(record.damage.map(\.description).joined(separator: ", "))): archive.\(kind.rawValue).* keep the last good record"
+                    )
+                    // No good record yet (a start): the last good one is a few slots back.
+                    var back = 1
+                    while !state.archive.hasGood(kind), back <= ArchiveFollow.lookBack {
+                        let slot = (index - back + area.records) % area.records
+                        guard let older = try? ArchiveRecord(bytes: try reader.recordBytes(in: area, index: slot)) else { break }
+                        state.archive.recordedOlder(kind, older)
+                        back += 1
                     }
                 }
             }
@@ -170,7 +180,9 @@ public final class Poller: Sendable {
                     meter.identifyFailed(at: MonotonicClock.now())
                 }
             }
-            return Snapshot(image: image, archive: state.archive.records, comma: decision.address, time: MonotonicClock.now())
+            return Snapshot(
+                image: image, archive: state.archive.records, archiveDamaged: state.archive.newestDamaged,
+                comma: decision.address, time: MonotonicClock.now())
         } catch {
             throw .exchange(error)
         }

@@ -3,7 +3,8 @@ import Config
 /// Turns a value into Modbus registers: type, scale and word/byte order. Pure.
 ///
 /// Integer types: register = value × scale, rounded to nearest (halves away from zero),
-/// saturated to the type's range; NaN (a value the meter did not give) becomes 0.
+/// saturated to the type's range; NaN (a value the meter did not give) becomes 0 here, and the
+/// register image marks it unavailable so that a read of it answers 0B (`RegisterLayout.rendering`).
 /// Float types: value × scale (scale 1 when absent) as IEEE-754; a missing value is NaN.
 public enum RegisterEncoder {
     /// The registers for `value` (nil = not available) as `type` in `order`.

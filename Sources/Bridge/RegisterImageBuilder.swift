@@ -31,13 +31,27 @@ public struct RegisterLayout: Sendable {
 
     /// The registers for one snapshot and health at `now`. Gaps are 0.
     public func render(snapshot: Snapshot?, health: MeterHealth, now: UInt64, since start: UInt64) -> [UInt16] {
+        rendering(snapshot: snapshot, health: health, now: now, since: start).registers
+    }
+
+    /// The registers for one snapshot and health at `now` (gaps 0), and which of them are integer
+    /// registers with no value (NaN or not given: answered 0B, see `UnitImage.unavailable`; nil
+    /// when there is none).
+    public func rendering(snapshot: Snapshot?, health: MeterHealth, now: UInt64, since start: UInt64)
+        -> (registers: [UInt16], unavailable: [Bool]?)
+    {
         var registers = [UInt16](repeating: 0, count: count)
+        var unavailable: [Bool]?
         for slot in slots {
             let value = Self.value(of: slot.entry.source, snapshot: snapshot, health: health, now: now, since: start)
             let words = RegisterEncoder.encode(value, type: slot.entry.type, order: slot.entry.order, scale: slot.entry.scale)
             registers.replaceSubrange(slot.offset..<(slot.offset + words.count), with: words)
+            if slot.entry.type.isInteger, !slot.entry.isStatus, value.map({ $0.isNaN }) ?? true {
+                if unavailable == nil { unavailable = [Bool](repeating: false, count: count) }
+                for i in slot.offset..<(slot.offset + words.count) { unavailable![i] = true }
+            }
         }
-        return registers
+        return (registers, unavailable)
     }
 
     static func value(of source: RegisterEntry.Source, snapshot: Snapshot?, health: MeterHealth, now: UInt64, since start: UInt64)
@@ -61,12 +75,12 @@ public struct RegisterLayout: Sendable {
     /// registers served while stale; and the identity Read Device Identification answers with).
     public func images(
         unitIDs: [UInt8], registers: [UInt16], validUntil: UInt64?, onStale: StalePolicy = .exception,
-        staleRegisters: [UInt16]? = nil, identity: DeviceIdentity? = nil
+        staleRegisters: [UInt16]? = nil, identity: DeviceIdentity? = nil, unavailable: [Bool]? = nil
     ) -> [UnitImage] {
         unitIDs.map {
             UnitImage(
                 unitID: $0, start: start, registers: registers, meterDerived: meterDerived, validUntil: validUntil,
-                onStale: onStale, staleRegisters: staleRegisters, identity: identity)
+                onStale: onStale, staleRegisters: staleRegisters, identity: identity, unavailable: unavailable)
         }
     }
 }

@@ -7,16 +7,23 @@ import TEMProtocol
 public struct Snapshot: Sendable {
     /// T2K bytes the poll read.
     public let image: T2KImage
-    /// The newest complete archive record of each kind the map asks for.
+    /// The newest good archive record of each kind the map asks for.
     public let archive: [ArchiveKind: ArchiveRecord]
+    /// The kinds whose newest record is damaged (a time stamp that is not a date): `archive`
+    /// holds the good record before it. Non-empty sets quality bit 3 (`archive_damaged`).
+    public let archiveDamaged: Set<ArchiveKind>
     /// Where this meter keeps its `comma` codes (decided by `CommaDetection`).
     public let comma: CommaAddress
     /// Monotonic time the poll finished, nanoseconds.
     public let time: UInt64
 
-    public init(image: T2KImage, archive: [ArchiveKind: ArchiveRecord], comma: CommaAddress = .listed, time: UInt64) {
+    public init(
+        image: T2KImage, archive: [ArchiveKind: ArchiveRecord], archiveDamaged: Set<ArchiveKind> = [],
+        comma: CommaAddress = .listed, time: UInt64
+    ) {
         self.image = image
         self.archive = archive
+        self.archiveDamaged = archiveDamaged
         self.comma = comma
         self.time = time
     }

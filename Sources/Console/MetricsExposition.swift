@@ -51,6 +51,11 @@ final class MetricsExposition: Sendable {
                 counter("tembridge_meter_polls_total", [m, ("result", "failed")], meter.pollsFailed)
                 for value in meter.values { gauge("tembridge_meter_value", [m, ("name", value.name)], value.value) }
             }
+            for (meter, flags) in status.archiveFlagged {
+                for (flag, count) in flags {
+                    counter("tembridge_archive_records_flagged_total", [("meter", meter), ("flag", flag)], count)
+                }
+            }
             for line in status.lines { instruments.prepare(line: line.name) }
             gauge("tembridge_modbus_connections", [], Double(status.modbus.connections))
             for request in status.modbus.requests {

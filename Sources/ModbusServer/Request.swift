@@ -88,8 +88,9 @@ enum Answer: Equatable {
     /// - such a read of a range inside the span that touches a meter-derived register while the
     ///   image is not fresh → per the unit's `StalePolicy`: 0B (`exception`, and `last_value`
     ///   before the meter was ever read), the last values (`last_value`) or the stale registers
-    ///   (`nan`); any other → a reply (an out-of-span range gets libmodbus's 02 whatever the
-    ///   freshness);
+    ///   (`nan`); a range touching an integer register whose value is NaN (`unavailable`) → 0B
+    ///   (except from the stale registers of `nan`, where integers are 0 by that policy); any
+    ///   other → a reply (an out-of-span range gets libmodbus's 02 whatever the freshness);
     /// - everything else (writes, FC04 when disabled, any other function) → 01.
     init(to request: Request, image: UnitImage?, inputRegisters: Bool, now: UInt64) {
         guard let image else {
@@ -110,19 +111,31 @@ enum Answer: Equatable {
         } else if !image.isFresh(at: now), Self.touchesMeterData(request, image) {
             switch image.onStale {
             case .exception: self = .exception(.gatewayTargetFailedToRespond)
-            case .lastValue: self = image.validUntil == nil ? .exception(.gatewayTargetFailedToRespond) : .reply
+            case .lastValue:
+                self =
+                    image.validUntil == nil || Self.touches(request, image.unavailable, from: image.start)
+                    ? .exception(.gatewayTargetFailedToRespond) : .reply
             case .nan: self = .replyStale
             }
+        } else if Self.touches(request, image.unavailable, from: image.start) {
+            self = .exception(.gatewayTargetFailedToRespond)
         } else {
             self = .reply
         }
     }
 
     private static func touchesMeterData(_ request: Request, _ image: UnitImage) -> Bool {
-        let first = Int(request.address) - Int(image.start)
+        touches(request, image.meterDerived, from: image.start)
+    }
+
+    /// Whether `request`'s range, inside the span starting at `start`, covers a register marked
+    /// true in `marks` (nil: none is).
+    private static func touches(_ request: Request, _ marks: [Bool]?, from start: UInt16) -> Bool {
+        guard let marks else { return false }
+        let first = Int(request.address) - Int(start)
         let end = first + Int(request.quantity)
-        guard first >= 0, end <= image.meterDerived.count else { return false }
-        return image.meterDerived[first..<end].contains(true)
+        guard first >= 0, end <= marks.count else { return false }
+        return marks[first..<end].contains(true)
     }
 }
 

@@ -24,12 +24,17 @@ public struct UnitImage: Sendable {
     public let staleRegisters: [UInt16]?
     /// What Read Device Identification tells about the meter; nil until it has been read.
     public let identity: DeviceIdentity?
+    /// Same length as `registers`, or nil when every register has a value: true = an integer
+    /// register whose value the meter did not give (NaN). A read touching one answers 0B, never
+    /// a 0 that would look like a reading.
+    public let unavailable: [Bool]?
 
     /// - Precondition: `meterDerived.count == registers.count`, and the span ends at or before
     ///   address 65535 (`start + registers.count <= 65536`).
     public init(
         unitID: UInt8, start: UInt16, registers: [UInt16], meterDerived: [Bool], validUntil: UInt64?,
-        onStale: StalePolicy = .exception, staleRegisters: [UInt16]? = nil, identity: DeviceIdentity? = nil
+        onStale: StalePolicy = .exception, staleRegisters: [UInt16]? = nil, identity: DeviceIdentity? = nil,
+        unavailable: [Bool]? = nil
     ) {
         precondition(
             meterDerived.count == registers.count,
@@ -45,6 +50,8 @@ public struct UnitImage: Sendable {
         self.onStale = onStale
         self.staleRegisters = staleRegisters
         self.identity = identity
+        precondition(unavailable.map { $0.count == registers.count } ?? true, "unit \(unitID): unavailable length")
+        self.unavailable = unavailable
     }
 
     /// Whether meter-derived registers may be served at monotonic time `now`.

@@ -18,46 +18,74 @@ public struct ArchiveRecord: Sendable, Hashable {
         public static let timeBelowDtMin = of(.timeBelowDtMin), timeFault = of(.timeFault), comma = of(.comma)
         public static let temperature = of(.temperature), pressure = of(.pressure), errors = of(.errors)
         public static let period = of(.period)
+        public static let extraVolumeFraction = of(.extraVolume), extraVolumeWhole = of(.extraVolume, array: 1)
     }
 
     /// Why a slot holds no record.
     public enum Empty: Error, Sendable, Hashable, CustomStringConvertible {
         /// Every byte is 0xFF: the slot was never written.
         case neverWritten
-        /// A time stamp is not a real date.
-        case impossibleDate(stamp: [UInt8])
 
         public var description: String {
             switch self {
             case .neverWritten: "never written (all 0xFF)"
-            case let .impossibleDate(stamp): "impossible date stamp \(hexDump(stamp))"
             }
         }
     }
 
-    /// When the meter wrote the record.
-    public let written: MeterClock
-    /// The start of the hour/day the record covers.
-    public let period: MeterClock
-    /// Values by contract name (`energy.1`, `temperature.3`, `errors.2`, `time.powered`, …).
+    /// A time stamp of the record that is not a real date (a Flash fault, a bad write): the record
+    /// is kept with every other field, flagged damaged.
+    public struct Damage: Sendable, Hashable, CustomStringConvertible {
+        /// `.written` or `.period`.
+        public let field: ArchiveRecordLayout.Field.ID
+        /// The four stamp bytes as found.
+        public let stamp: [UInt8]
+
+        public init(field: ArchiveRecordLayout.Field.ID, stamp: [UInt8]) {
+            self.field = field
+            self.stamp = stamp
+        }
+
+        public var description: String {
+            "\(field == .written ? "written" : "period") stamp \(hexDump(stamp)) is not a date"
+        }
+    }
+
+    /// When the meter wrote the record; nil when that stamp is not a date (see `damage`).
+    public let written: MeterClock?
+    /// The start of the hour/day the record covers; nil when that stamp is not a date.
+    public let period: MeterClock?
+    /// The stamps that are not dates; empty for an intact record.
+    public let damage: [Damage]
+    /// Values by contract name (`energy.1`, `temperature.3`, `errors.2`, `time.powered`, …); a
+    /// stamp that is not a date (`time`, `period`) is NaN.
     public let values: [String: Double]
     /// The error byte of each system 1...6.
     public let errors: [UInt8]
 
-    /// Decodes `bytes` (exactly 384). Throws `Empty` for a never-written slot or impossible dates.
+    /// A stamp is not a date: the record is kept, flagged.
+    public var isDamaged: Bool { !damage.isEmpty }
+
+    /// Decodes `bytes` (exactly 384). Throws only for a never-written slot: a record whose time
+    /// stamps are not dates still gives every other field, with `damage` saying which stamp.
     /// The record checksum at 0x17F is not verified: the seed does not give its algorithm.
     public init(bytes: [UInt8]) throws(Empty) {
         precondition(bytes.count == Self.size, "an archive record is 384 bytes")
         if bytes.allSatisfy({ $0 == 0xFF }) { throw .neverWritten }
         let b = bytes[...]
         var clocks: [ArchiveRecordLayout.Field.ID: MeterClock] = [:]
+        var damage: [Damage] = []
         for field in ArchiveRecordLayout.fields where field.coding == .stamp {
             let stamp = Array(b[field.ranges[0]])
-            guard let clock = MeterClock(archiveStamp: stamp), clock.isValid else { throw .impossibleDate(stamp: stamp) }
-            clocks[field.id] = clock
+            if let clock = MeterClock(archiveStamp: stamp), clock.isValid {
+                clocks[field.id] = clock
+            } else {
+                damage.append(Damage(field: field.id, stamp: stamp))
+            }
         }
-        self.written = clocks[.written]!
-        self.period = clocks[.period]!
+        self.written = clocks[.written]
+        self.period = clocks[.period]
+        self.damage = damage
         var values: [String: Double] = [:]
         for value in ArchiveRecordLayout.values {
             values[value.name] = value.field.value(value.index, in: b) ?? .nan

@@ -22,15 +22,21 @@ public enum ArchiveRecordLayout {
         .init(
             .volume, at: 0x004, .integrator(whole: 0x01C, .volume), count: 6, seed: ["lvolume", "volume"],
             value: "volume", unit: "m³", "volume, channel N"),
+        // `volume_dop_l` (F parts) and `volume_dop_h` (whole parts, float32 too): the extra
+        // flowmeters 7 and 8, scaled like the live `volume.7`/`volume.8` by system 1's comma.
+        .init(
+            .extraVolume, at: 0x152, .extraIntegrator(whole: 0x15A, .volume), count: 2, first: 7,
+            seed: ["volume_dop_l", "volume_dop_h"], value: "volume", unit: "m³",
+            "volume, extra flowmeter N (scaled by system 1's comma)"),
         .init(
             .mass, at: 0x034, .integrator(whole: 0x04C, .volume), count: 6, seed: ["lmass", "mass"],
             value: "mass", unit: "t", "mass, channel N"),
         .init(
             .temperature, at: 0x11E, .number(.f32), count: 7, seed: ["mt"],
-            value: "temperature", unit: "°C", "mean temperature, channel N"),
+            value: "temperature", unit: "°C", "temperature, channel N"),
         .init(
             .pressure, at: 0x13A, .number(.f32), count: 6, seed: ["mp"],
-            value: "pressure", unit: "MPa", "mean pressure, channel N"),
+            value: "pressure", unit: "MPa", "pressure, channel N"),
         .init(
             .timePowered, at: 0x09C, .number(.u32), seed: ["time_wrkall"],
             value: "time.powered", unit: "s", "seconds powered"),
@@ -47,12 +53,6 @@ public enum ArchiveRecordLayout {
         .init(
             .comma, at: commaOffset, .number(.u8), count: 6, seed: ["comma"],
             "scaling code of system N's integrators: k of (L + F) / k"),
-        .init(
-            .extraVolumeFraction, at: 0x152, .number(.f32), count: 2, seed: ["volume_dop_l"],
-            "volume of the extra flowmeters 7 and 8, fraction parts F"),
-        .init(
-            .extraVolumeWhole, at: 0x15A, .number(.f32), count: 2, seed: ["volume_dop_h"],
-            "volume of the extra flowmeters 7 and 8, whole parts (float32 too)"),
         .init(
             .checksum, at: 0x17F, .number(.u8), seed: ["checksum"],
             "record checksum (one byte; the seed gives no type); not verified, the seed gives no algorithm"),
@@ -112,7 +112,7 @@ public enum ArchiveRecordLayout {
         public enum ID: String, Sendable, Hashable, CaseIterable {
             case written, period, energy, energyTotal, volume, mass, temperature, pressure, timePowered
             case timeNormal, timeBelowGMin, timeAboveGMax, timeBelowDtMin, timeFault, errors
-            case comma, extraVolumeFraction, extraVolumeWhole, checksum
+            case comma, extraVolume, checksum
         }
 
         /// How the bytes become a value.
@@ -124,6 +124,10 @@ public enum ArchiveRecordLayout {
             /// (L + F) / k: float32 fractions F at `offset`, uint32 wholes L at `whole`, k from the
             /// record's `comma` byte of the same system (`ArchiveRecordLayout.commaOffset`).
             case integrator(whole: Int, Integrator.Scaling)
+            /// (H + F) / k with both parts float32 (`volume_dop_h`, `volume_dop_l`): fractions F at
+            /// `offset`, wholes H at `whole`, k from system 1's `comma` byte (the seed gives the extra
+            /// flowmeters none; the live `volume.7`/`volume.8` are scaled the same way).
+            case extraIntegrator(whole: Int, Integrator.Scaling)
         }
 
         /// How the field's values are listed.
@@ -140,6 +144,8 @@ public enum ArchiveRecordLayout {
         public let coding: Coding
         /// Elements: systems or channels. One gives a bare name (`energy.total`), more `NAME.N`.
         public let count: Int
+        /// The number of the first element in names (`volume.7` for the extra flowmeters).
+        public let first: Int
         /// The seed's names of the arrays: four stamp bytes, an integrator's F and L, else one.
         public let seed: [String]
         public let listed: Listing
@@ -150,13 +156,15 @@ public enum ArchiveRecordLayout {
         public let descriptionTemplate: String
 
         init(
-            _ id: ID, at offset: Int, _ coding: Coding, count: Int = 1, seed: [String], listed: Listing = .byField,
+            _ id: ID, at offset: Int, _ coding: Coding, count: Int = 1, first: Int = 1, seed: [String],
+            listed: Listing = .byField,
             value: String? = nil, unit: String = "", _ description: String
         ) {
             self.id = id
             self.offset = offset
             self.coding = coding
             self.count = count
+            self.first = first
             self.seed = seed
             self.listed = listed
             self.value = value
@@ -177,14 +185,18 @@ public enum ArchiveRecordLayout {
             switch coding {
             case .stamp: 4
             case let .number(type): type.size
-            case .integrator: 4
+            case .integrator, .extraIntegrator: 4
             }
         }
 
         /// The byte ranges the field occupies: one array, or an integrator's F and L arrays.
         public var ranges: [Range<Int>] {
             let length = stride * count
-            if case let .integrator(whole, _) = coding { return [offset..<(offset + length), whole..<(whole + length)] }
+            switch coding {
+            case let .integrator(whole, _), let .extraIntegrator(whole, _):
+                return [offset..<(offset + length), whole..<(whole + length)]
+            default: break
+            }
             return [offset..<(offset + length)]
         }
 
@@ -202,17 +214,23 @@ public enum ArchiveRecordLayout {
                 let l = BigEndian.uint32(record, at: base + whole + 4 * (n - 1))
                 let f = Float(bitPattern: BigEndian.uint32(record, at: at))
                 return scaling.value(whole: l, fraction: f, comma: record[base + ArchiveRecordLayout.commaOffset + n - 1])
+            case let .extraIntegrator(whole, scaling):
+                let h = Float(bitPattern: BigEndian.uint32(record, at: base + whole + 4 * (n - 1)))
+                let f = Float(bitPattern: BigEndian.uint32(record, at: at))
+                return (Double(h) + Double(f)) / scaling.divisor(comma: record[base + ArchiveRecordLayout.commaOffset])
             }
         }
 
-        /// The value name of element `n` (1-based): bare for a one-element field, else `NAME.n`.
+        /// The value name of element `n` (1-based): bare for a one-element field, else `NAME.M`
+        /// with M = n + `first` − 1.
         public func name(_ n: Int) -> String? {
             guard let value else { return nil }
-            return count == 1 ? value : "\(value).\(n)"
+            return count == 1 ? value : "\(value).\(n + first - 1)"
         }
 
-        /// The meaning of element `n`: the template with `N` replaced by `n`.
-        public func description(_ n: Int) -> String {
+        /// The meaning of element `n`: the template with `N` replaced by its number.
+        public func description(_ element: Int) -> String {
+            let n = element + first - 1
             var out = ""
             let characters = Array(descriptionTemplate)
             for (i, c) in characters.enumerated() {

@@ -69,7 +69,8 @@ public struct MeterClock: Sendable, Hashable, CustomStringConvertible {
         return "\(year)-\(two(month))-\(two(day))T\(two(hour)):\(two(minute)):\(two(second))"
     }
 
-    static func daysIn(month: Int, year: Int) -> Int {
+    /// Days in `month` of `year` (Gregorian).
+    public static func daysIn(month: Int, year: Int) -> Int {
         switch month {
         case 2: (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
         case 4, 6, 9, 11: 30

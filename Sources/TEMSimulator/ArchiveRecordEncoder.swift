@@ -12,7 +12,7 @@ enum ArchiveRecordEncoder {
         var period: MeterClock
         var totals: Totals
         var comma: [UInt8]
-        /// Mean temperatures (7) and pressures (6) over the period.
+        /// Temperatures (7) and pressures (6) of the period (`mt`, `mp`; the simulator writes the means).
         var temperatures: [Double]
         var pressures: [Double]
         /// Error bits of each system during the period (OR of the bits seen).
@@ -60,8 +60,7 @@ enum ArchiveRecordEncoder {
         case .errors: return .numbers(c.errors.map(Double.init))
         case .comma: return .numbers(c.comma.map(Double.init))
         // `volume_dop_l`/`volume_dop_h`: the extra flowmeters' fractions, and their wholes as float32 too.
-        case .extraVolumeFraction: return .numbers(t.extraVolume.map { Double($0.fraction) })
-        case .extraVolumeWhole: return .numbers(t.extraVolume.map { Double($0.whole) })
+        case .extraVolume: return .integrators(t.extraVolume)
         // Its algorithm is not given by the seed; here the frame checksum of the bytes before it.
         case .checksum: return .checksum
         }
@@ -77,6 +76,12 @@ extension Array where Element == UInt8 {
         case let (.integrators(counters), .integrator(whole, _)):
             precondition(counters.count == field.count, "\(field.id): \(field.count) integrators")
             store(counters: counters, fraction: field.offset, whole: whole)
+        case let (.integrators(counters), .extraIntegrator(whole, _)):
+            precondition(counters.count == field.count, "\(field.id): \(field.count) integrators")
+            for (i, c) in counters.enumerated() {
+                store(c.fraction, at: field.offset + 4 * i)
+                store(Float(c.whole), at: whole + 4 * i)
+            }
         case let (.numbers(values), .number(type)):
             precondition(values.count == field.count, "\(field.id): \(field.count) numbers")
             for (i, v) in values.enumerated() {

@@ -58,13 +58,15 @@ struct MeterArchive: Sendable {
         periods[kind.index] = PeriodMeans()
     }
 
-    /// Overwrites the month of the written stamp of `kind`'s `age`-th newest record (1 = the one
-    /// written last) with 0x13, as a Flash fault might; nothing if the ring holds fewer records.
-    mutating func damage(_ kind: ArchiveKind, age: Int) {
+    /// Overwrites the month of the written stamp (or the `period` stamp) of `kind`'s `age`-th
+    /// newest record (1 = the one written last) with 0x13, as a Flash fault might; nothing if the
+    /// ring holds fewer records.
+    mutating func damage(_ kind: ArchiveKind, age: Int, period: Bool = false) {
         let area = layout.area(kind)
         guard age >= 1, age <= min(written[kind]!, area.records) else { return }
         let index = (nextIndex[kind]! - age + area.records) % area.records
-        let month = Int(area.address(ofRecord: index)) + ArchiveRecord.Offset.written + 2
+        let stamp = period ? ArchiveRecord.Offset.period : ArchiveRecord.Offset.written
+        let month = Int(area.address(ofRecord: index)) + stamp + 2
         flash.write([0x13], at: month)
     }
 

@@ -20,8 +20,13 @@ public struct SimulatedMeter: Sendable {
     public static let comma: [UInt8] = [3, 4, 3, 3, 3, 3]
     /// Number of heat systems configured.
     public static let systems = 2
-    /// The day of the month the monthly record is written (at 00:00).
-    public static let reportingDay = 1
+    /// The day of the month the monthly record is written (at 00:00; `reporting_day`).
+    public let reportingDay: Int
+    /// The hour the daily record is written at (`day_hour`).
+    public let dayHour: Int
+    /// The hourly record (counted from the first written) after which the clock goes back an
+    /// hour (`clock_back`); nil once done or never.
+    private var clockBackAfter: Int?
 
     /// Diameters of the extra flowmeters 7 and 8 (`diam78` I[2], mm), written at 0x02FA when
     /// `comma` lives at 0x02E8: read there as comma codes they are invalid for system 2.
@@ -60,6 +65,9 @@ public struct SimulatedMeter: Sendable {
         seed = SeededRandom.hash(options.seed, UInt64(address))
         serialBase = 10_000_000 + UInt32(options.seed % 10_000) * 1000
         integratorRate = options.integratorRate
+        reportingDay = options.reportingDay
+        dayHour = options.dayHour
+        clockBackAfter = options.clockBackAfter
         process = HeatingProcess(seed: seed)
         archive = MeterArchive(layout: options.flash)
         let start = Double(options.startTime)
@@ -68,7 +76,8 @@ public struct SimulatedMeter: Sendable {
         writeConfiguration()
         if options.historyHours > 0 { backfillMonthly(count: 3) }
         advance(to: start)
-        for damage in options.damaged { archive.damage(damage.kind, age: damage.age) }
+        clockBackAfter = nil  // a history option: real time never steps back
+        for damage in options.damaged { archive.damage(damage.kind, age: damage.age, period: damage.period) }
         render()  // `advance` renders only when it moves (not without history)
     }
 
@@ -118,7 +127,14 @@ public struct SimulatedMeter: Sendable {
             let stepEnd = min(target, boundary, time + Self.maxStep)
             integrate(from: time, to: stepEnd)
             time = stepEnd
-            if time == boundary { writeRecords(at: boundary) }
+            if time == boundary {
+                writeRecords(at: boundary)
+                if let n = clockBackAfter, archive.written[.hourly]! == n {
+                    // Set back an hour: the next record has the period of the one just written.
+                    time -= 3600
+                    clockBackAfter = nil
+                }
+            }
         }
         render()
     }
@@ -192,16 +208,22 @@ public struct SimulatedMeter: Sendable {
 
     // MARK: Archive
 
-    /// At an hour boundary: the hourly record; at midnight the daily one; at midnight of the
+    /// At an hour boundary: the hourly record; at `dayHour` the daily one; at midnight of the
     /// reporting day the monthly one. Each covers the period that just ended.
     private mutating func writeRecords(at boundary: Double) {
         let now = MeterClock(unixSeconds: Int(boundary))
         let readings = process.readings(at: boundary)
         write(.hourly, written: now, period: MeterClock(unixSeconds: Int(boundary) - 3600), readings)
-        guard now.hour == 0 else { return }
-        write(.daily, written: now, period: MeterClock(unixSeconds: Int(boundary) - 86_400), readings)
-        guard now.day == Self.reportingDay else { return }
-        write(.monthly, written: now, period: Self.previousReportingDate(before: now), readings)
+        if now.hour == dayHour {
+            write(.daily, written: now, period: MeterClock(unixSeconds: Int(boundary) - 86_400), readings)
+        }
+        guard now.hour == 0, now.day == Self.day(reportingDay, ofMonth: now.month, year: now.year) else { return }
+        write(.monthly, written: now, period: previousReportingDate(before: now), readings)
+    }
+
+    /// The reporting day in a month: the day itself, or the month's last day when it is shorter.
+    static func day(_ reportingDay: Int, ofMonth month: Int, year: Int) -> Int {
+        min(reportingDay, MeterClock.daysIn(month: month, year: year))
     }
 
     private mutating func write(
@@ -221,24 +243,27 @@ public struct SimulatedMeter: Sendable {
     /// integrators lowered by the current rates so the archive reads as one rising series.
     private mutating func backfillMonthly(count: Int) {
         let now = clock
-        var date = MeterClock(year: now.year, month: now.month, day: Self.reportingDay, hour: 0, minute: 0, second: 0)
-        if date.unixSeconds! > now.unixSeconds! { date = Self.previousReportingDate(before: date) }
+        var date = MeterClock(
+            year: now.year, month: now.month, day: Self.day(reportingDay, ofMonth: now.month, year: now.year), hour: 0,
+            minute: 0, second: 0)
+        if date.unixSeconds! > now.unixSeconds! { date = previousReportingDate(before: date) }
         var dates = [date]
-        while dates.count < count { dates.append(Self.previousReportingDate(before: dates.last!)) }
+        while dates.count < count { dates.append(previousReportingDate(before: dates.last!)) }
         let rates = unitsPerSecond(process.readings(at: time))
         for date in dates.reversed() {
             let seconds = time - Double(date.unixSeconds!)
             write(
-                .monthly, written: date, period: Self.previousReportingDate(before: date),
+                .monthly, written: date, period: previousReportingDate(before: date),
                 process.readings(at: Double(date.unixSeconds!)),
                 totals: totals.earlier(by: seconds, unitsPerSecond: rates))
         }
     }
 
     /// 00:00 of the reporting day in the month before `date`'s.
-    static func previousReportingDate(before date: MeterClock) -> MeterClock {
+    func previousReportingDate(before date: MeterClock) -> MeterClock {
         let (year, month) = date.month == 1 ? (date.year - 1, 12) : (date.year, date.month - 1)
-        return MeterClock(year: year, month: month, day: reportingDay, hour: 0, minute: 0, second: 0)
+        return MeterClock(
+            year: year, month: month, day: Self.day(reportingDay, ofMonth: month, year: year), hour: 0, minute: 0, second: 0)
     }
 
     // MARK: T2K image

@@ -17,7 +17,10 @@ import TEMProtocol
 /// | `fault` | faults active from the start, comma-separated `FaultCommand` texts: `silent@2,echo` | none |
 /// | `comma` | where the meters keep `comma` in T2K: `0x2FA` (as listed) or `0x2E8` (then `diam78` 15, 20 mm sit at 0x02FA) | `0x2FA` |
 /// | `image` | serve a `tembridge dump` file, frozen: only its meter answers, and only where the dump holds bytes | none |
-/// | `damaged` | archive records written with an impossible date (a Flash fault), `KIND:N` comma-separated, N = 1 for the newest: `hourly:3,daily:1` | none |
+/// | `damaged` | archive records written with an impossible date (a Flash fault), `KIND:N` comma-separated, N = 1 for the newest: `hourly:3,daily:1`; `KIND:N:period` spoils the period stamp instead of the written one | none |
+/// | `reporting_day` | day of the month (1...31) the monthly record is written at 00:00; a shorter month's last day stands for it | `1` |
+/// | `day_hour` | hour (0...23) the daily record is written at, its period starting at that hour the day before | `0` |
+/// | `clock_back` | `N`: while writing the history, the meter's clock goes back one hour after its Nth hourly record, so that two records have one period (the history then holds one hourly record more) | none |
 public struct SimulatorOptions: Sendable, Hashable {
     public var addresses: [UInt8] = [1, 2]
     public var flash: FlashLayout = .kib512
@@ -34,16 +37,24 @@ public struct SimulatorOptions: Sendable, Hashable {
     public var faults: [FaultCommand] = []
     /// Archive records (kind, 1 = newest at the start) whose written stamp is an impossible date.
     public var damaged: [Damage] = []
+    /// The day of the month the monthly record is written (a shorter month's last day stands for it).
+    public var reportingDay = 1
+    /// The hour the daily record is written at.
+    public var dayHour = 0
+    /// The hourly record of the history after which the clock goes back one hour; nil: never.
+    public var clockBackAfter: Int?
     /// Where the meters keep `comma` in T2K.
     public var comma: CommaAddress = .listed
     /// A dump to serve instead of simulated meters (its path as given, and its content).
     public var image: MeterImage?
 
-    /// One record written with an impossible date: the `age`-th newest of `kind` at the start.
+    /// One record written with an impossible date: the `age`-th newest of `kind` at the start,
+    /// its written stamp (or, with `period`, its period stamp).
     public struct Damage: Sendable, Hashable, CustomStringConvertible {
         public var kind: ArchiveKind
         public var age: Int
-        public var description: String { "\(kind.rawValue):\(age)" }
+        public var period = false
+        public var description: String { "\(kind.rawValue):\(age)" + (period ? ":period" : "") }
     }
 
     /// The start of a frozen line without `start`: fixed, so its values are exactly repeatable.
@@ -108,14 +119,27 @@ public struct SimulatorOptions: Sendable, Hashable {
             case "damaged":
                 for text in value.split(separator: ",") {
                     let parts = text.split(separator: ":")
-                    guard parts.count == 2, let kind = ArchiveKind(rawValue: String(parts[0])), let age = Int(parts[1]), age >= 1
-                    else { throw fail(key, "'\(text)' must be KIND:N, KIND hourly, daily or monthly, N ≥ 1 (1 = newest)") }
-                    damaged.append(Damage(kind: kind, age: age))
+                    guard parts.count == 2 || (parts.count == 3 && parts[2] == "period"),
+                        let kind = ArchiveKind(rawValue: String(parts[0])), let age = Int(parts[1]), age >= 1
+                    else {
+                        throw fail(
+                            key, "'\(text)' must be KIND:N or KIND:N:period, KIND hourly, daily or monthly, N ≥ 1 (1 = newest)")
+                    }
+                    damaged.append(Damage(kind: kind, age: age, period: parts.count == 3))
                 }
+            case "reporting_day":
+                guard let v = Int(value), (1...31).contains(v) else { throw fail(key, "must be a day 1...31") }
+                reportingDay = v
+            case "day_hour":
+                guard let v = Int(value), (0...23).contains(v) else { throw fail(key, "must be an hour 0...23") }
+                dayHour = v
+            case "clock_back":
+                guard let v = Int(value), v >= 1 else { throw fail(key, "must be a record count ≥ 1") }
+                clockBackAfter = v
             default:
                 throw fail(
                     key,
-                    "unknown option (use addresses, flash, speed, rate, frozen, seed, history, start, line_speed, fault, comma, image, damaged)"
+                    "unknown option (use addresses, flash, speed, rate, frozen, seed, history, start, line_speed, fault, comma, image, damaged, reporting_day, day_hour, clock_back)"
                 )
             }
         }
@@ -137,6 +161,9 @@ public struct SimulatorOptions: Sendable, Hashable {
         if !faults.isEmpty { q["fault"] = faults.map(\.description).joined(separator: ",") }
         if !damaged.isEmpty { q["damaged"] = damaged.map(\.description).joined(separator: ",") }
         if comma != d.comma { q["comma"] = comma.description }
+        if reportingDay != d.reportingDay { q["reporting_day"] = String(reportingDay) }
+        if dayHour != d.dayHour { q["day_hour"] = String(dayHour) }
+        if let clockBackAfter { q["clock_back"] = String(clockBackAfter) }
         if let image { q["image"] = image.path }
         return q
     }

@@ -37,9 +37,9 @@ struct ArchiveStoreTests {
         let store = try ArchiveStore(path: try Self.temporaryPath())
         var batch = ArchiveStore.Batch(serialNumber: 42, meter: "m")
         batch.records = try (0..<10).map { try Self.record($0) }
-        #expect(try store.save(batch) == 10)
+        #expect(try store.save(batch).inserted == 10)
         batch.records = try (5..<15).map { try Self.record($0) }
-        #expect(try store.save(batch) == 5)
+        #expect(try store.save(batch).inserted == 5)
         #expect(try store.count() == 15)
         let back = try store.records(meter: "m", kind: .hourly)
         #expect(back.map(\.period) == (0..<15).map { Self.start + $0 * 3600 })
@@ -126,6 +126,110 @@ struct ArchiveStoreTests {
         #expect(energy.end == 1040)
         #expect(energy.difference == 40)
         #expect(report.missingDays == [day0 + 2 * 86_400])
+    }
+
+    /// A daily record whose period starts at 06:00 counts for its day: no day is called missing.
+    @Test func theReportCountsADailyRecordForItsDayWhateverItsHour() throws {
+        let day0 = Self.start
+        let records = try (0..<5).map { d in
+            try StoredRecord(
+                serialNumber: 1, kind: .daily, meter: "m", raw: Self.raw(period: day0 + d * 86_400 + 6 * 3600, energy: UInt32(d)))
+        }
+        let report = ConsumptionReport(meter: "m", from: day0 + 86_400, to: day0 + 4 * 86_400, records: records)
+        #expect(report.missingDays.isEmpty)
+        #expect(report.systems[0].quantities[0].difference == 4)
+    }
+
+    /// A record whose period stamp is not a date: kept with its raw bytes and every field that
+    /// decodes, flagged damaged, filed under the period the walk gives it; read again, not doubled.
+    @Test func aDamagedRecordIsKeptOnce() throws {
+        let store = try ArchiveStore(path: try Self.temporaryPath())
+        var raw = Self.raw(period: Self.start + 3600, energy: 55)
+        raw[ArchiveRecord.Offset.period + 2] = 0x13  // month 13
+        var batch = ArchiveStore.Batch(serialNumber: 42, meter: "m")
+        batch.records = [
+            try Self.record(0),
+            try StoredRecord(serialNumber: 42, kind: .hourly, meter: "m", raw: raw, place: Self.start + 3600),
+            try Self.record(2),
+        ]
+        let saved = try store.save(batch)
+        #expect(saved.inserted == 3)
+        #expect(saved.new.map(\.flagNames) == [[], ["damaged"], []])
+        #expect(try store.save(batch).inserted == 0)
+        let back = try store.records(meter: "m", kind: .hourly)
+        #expect(back.map(\.period) == [0, 1, 2].map { Self.start + $0 * 3600 })
+        #expect(back[1].flags == .damaged && back[1].raw == raw)
+        #expect(back[1].record.values["energy.1"] == 55 && back[1].record.period == nil)
+        #expect(try store.records(after: 0, limit: 10).map(\.record.flags) == [[], .damaged, []])
+    }
+
+    /// Two records of one period (the clock set back): both kept, the later written (by
+    /// `time.powered`) flagged duplicate_period, whichever arrives first; a flag that moves to a
+    /// stored record gives it a new id so that it is forwarded again.
+    @Test func twoRecordsOfOnePeriodAreBothKeptTheLaterFlagged() throws {
+        func twin(powered: UInt32, energy: UInt32) throws -> StoredRecord {
+            var raw = Self.raw(period: Self.start, energy: energy)
+            let at = ArchiveRecord.Offset.timePowered
+            raw.replaceSubrange(at..<(at + 4), with: BigEndian.bytes(powered))
+            return try StoredRecord(serialNumber: 42, kind: .hourly, meter: "m", raw: raw)
+        }
+        let store = try ArchiveStore(path: try Self.temporaryPath())
+        var batch = ArchiveStore.Batch(serialNumber: 42, meter: "m")
+        batch.records = [try twin(powered: 7200, energy: 20)]  // backfill reads the later one first
+        #expect(try store.save(batch).duplicates.isEmpty)
+        #expect(try store.records(after: 0, limit: 10).map(\.id) == [1])
+        batch.records = [try twin(powered: 3600, energy: 10)]
+        let saved = try store.save(batch)
+        #expect(saved.inserted == 1 && saved.new[0].flags.isEmpty)
+        #expect(saved.duplicates.map(\.powered) == [7200])
+        let back = try store.records(meter: "m", kind: .hourly)
+        #expect(back.map(\.powered) == [3600, 7200])
+        #expect(back.map(\.flagNames) == [[], ["duplicate_period"]])
+        // The flagged one moved after the new one in forwarding order.
+        #expect(try store.records(after: 0, limit: 10).map { $0.record.powered } == [3600, 7200])
+        #expect(try store.records(after: 1, limit: 10).map(\.id) == [2, 3])
+        #expect(try store.save(batch).inserted == 0)
+        #expect(try store.count() == 2)
+    }
+
+    /// A store file made before flags (keyed by period, no volume.7/8 columns) is migrated in
+    /// place: every row kept with its id, volume.7/8 decoded from the raw bytes, the new key in force.
+    @Test func anOlderStoreIsMigratedInPlace() throws {
+        let path = try Self.temporaryPath()
+        var raw = Self.raw(period: Self.start, energy: 9)
+        raw.replaceSubrange(0x15A..<0x15E, with: BigEndian.bytes(Float(1234).bitPattern))
+        do {
+            let db = try SQLiteConnection(path: path, readOnly: false)
+            let columns = RecordColumns.sqlNames.filter { $0 != "volume_7" && $0 != "volume_8" }
+            try db.execute(
+                """
+                CREATE TABLE records (id INTEGER PRIMARY KEY, serial_number INTEGER NOT NULL, kind TEXT NOT NULL,
+                    period INTEGER NOT NULL, written INTEGER NOT NULL, meter TEXT NOT NULL, stored_at INTEGER NOT NULL,
+                    \(columns.map { "\($0) REAL" }.joined(separator: ", ")), raw BLOB NOT NULL,
+                    UNIQUE (serial_number, kind, period));
+                CREATE INDEX records_by_meter ON records (meter, kind, period);
+                """, operation: "make an old store")
+            let insert = try db.prepare(
+                "INSERT INTO records (id, serial_number, kind, period, written, meter, stored_at, energy_1, raw) VALUES (7, 42, 'hourly', ?, ?, 'm', 0, 9, ?)",
+                operation: "insert")
+            try insert.run([.int(Self.start), .int(Self.start + 3600), .blob(raw)])
+        }
+        let readOnly = try ArchiveStore(path: path, readOnly: true)
+        #expect(try readOnly.records(kind: .hourly).map(\.flags) == [[]])
+        let store = try ArchiveStore(path: path)
+        let rows = try store.records(after: 0, limit: 10)
+        #expect(rows.map(\.id) == [7])
+        #expect(rows[0].record.record.values["volume.7"] == 1234)  // comma 0: k = 1
+        let db = try SQLiteConnection(path: path, readOnly: true)
+        let s = try db.prepare("SELECT volume_7, flags FROM records", operation: "read")
+        try s.bind([])
+        #expect(try s.step())
+        #expect(s.double(0) == 1234 && s.int(1) == 0)
+        // The new key: a second record of that period is kept.
+        var batch = ArchiveStore.Batch(serialNumber: 42, meter: "m")
+        batch.records = [try Self.record(0)]
+        #expect(try store.save(batch).inserted == 1)
+        #expect(try store.count() == 2)
     }
 
     @Test func thePasswordIsNotPartOfTheUpstreamName() {

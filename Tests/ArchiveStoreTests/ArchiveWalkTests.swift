@@ -5,11 +5,15 @@ import Testing
 
 /// The backfill/follow walk over a simulated ring of periods: no I/O, every step checked.
 struct ArchiveWalkTests {
-    /// A ring of `size` slots; `written` records so far, record n has period n hours.
+    /// A ring of `size` slots; `written` records so far, record n has period n hours (or
+    /// `periods[n]` hours when given: a clock set back).
     struct Ring {
         let size: Int
         var written: Int
-        var damaged: Set<Int> = []  // periods whose slot has an impossible date
+        var damaged: Set<Int> = []  // records whose period stamp is not a date
+        var periods: [Int]? = nil
+        /// Whether a damaged record's written stamp still gives its period.
+        var estimates = false
 
         var newest: Int { (written - 1 + size) % size }
         /// What slot `index` holds: a period, or nil if never written.
@@ -24,9 +28,10 @@ struct ArchiveWalkTests {
             switch step {
             case let .probe(_, index): return .stamp(period(at: index).map { UInt32($0) } ?? 0xFFFF_FFFF)
             case let .follow(_, index), let .backfill(_, index):
-                guard let p = period(at: index) else { return .neverWritten }
-                if damaged.contains(p) { return .impossibleDate(stamp: 0xDEAD) }
-                return .record(period: p * 3600, stamp: UInt32(p))
+                guard let n = period(at: index) else { return .neverWritten }
+                if damaged.contains(n) { return .damaged(stamp: 0xDEAD, estimate: estimates ? n * 3600 : nil) }
+                let p = periods?[n] ?? n
+                return .record(period: p * 3600, stamp: UInt32(n))
             }
         }
     }
@@ -46,7 +51,12 @@ struct ArchiveWalkTests {
             while let step = plan.next() {
                 steps += 1
                 let verdict = plan.apply(step, ring.outcome(step))
-                if verdict.store, case let .record(period, _) = ring.outcome(step) { stored.append(period / 3600) }
+                switch (verdict.store, ring.outcome(step)) {
+                case let (true, .record(period, _)): stored.append(period / 3600)
+                // A damaged record counts under the period its place gives it.
+                case (true, .damaged): stored.append((verdict.place ?? -3600) / 3600)
+                default: break
+                }
                 if let gap = verdict.gap { gaps.append(gap) }
             }
             reads += plan.used
@@ -131,13 +141,54 @@ struct ArchiveWalkTests {
         #expect(gaps.isEmpty)  // 30 written, 30 read: nothing lost
     }
 
-    @Test func damagedSlotsAreSkippedAndLeaveAGap() {
-        var ring = Ring(size: 50, written: 50, damaged: [20])
+    /// A record whose period stamp is not a date is kept, filed under the period its neighbours
+    /// give it, and leaves no gap: by backfill (walking back) and by follow (walking on).
+    @Test func damagedRecordsAreKeptInTheirPlace() {
+        var ring = Ring(size: 50, written: 50, damaged: [20, 21])
         var cursor: ArchiveCursor?
         var stored: [Int] = [], gaps: [ArchiveGap] = []
         _ = run(&ring, cursor: &cursor, budget: 600, stored: &stored, gaps: &gaps)
-        #expect(stored.sorted() == Array(0..<20) + Array(21..<50))
-        #expect(gaps == [ArchiveGap(kind: .hourly, first: 20 * 3600, last: 20 * 3600, count: 1)])
+        #expect(stored.sorted() == Array(0..<50))
+        #expect(gaps.isEmpty)
+        stored = []
+        ring = Ring(size: 50, written: 60, damaged: [55])
+        _ = run(&ring, cursor: &cursor, budget: 600, stored: &stored, gaps: &gaps)
+        #expect(stored == Array(50..<60))
+        #expect(gaps.isEmpty)
+        // The newest damaged at first contact: filed by its written stamp, and what follows is no gap.
+        ring = Ring(size: 50, written: 10, damaged: [9], estimates: true)
+        cursor = nil
+        stored = []
+        _ = run(&ring, cursor: &cursor, budget: 600, stored: &stored, gaps: &gaps)
+        ring.written += 2
+        _ = run(&ring, cursor: &cursor, budget: 600, stored: &stored, gaps: &gaps)
+        #expect(stored.sorted() == Array(0..<12))
+        #expect(gaps.isEmpty)
+    }
+
+    /// The meter's clock went back one hour after its 8th of 12 hourly records: periods 0…7, 7,
+    /// 8, 9, 10. The ring's order is the truth: backfill keeps all 12 (it used to stop at the
+    /// second 7 and lose the 8 before it), and so does follow, with no gap either way.
+    @Test func aClockSetBackKeepsEveryRecord() {
+        let periods = Array(0...7) + Array(7...10)
+        var ring = Ring(size: 40, written: 12, periods: periods)
+        var cursor: ArchiveCursor?
+        var stored: [Int] = [], gaps: [ArchiveGap] = []
+        _ = run(&ring, cursor: &cursor, budget: 600, stored: &stored, gaps: &gaps)
+        #expect(stored.count == 12)
+        #expect(stored.sorted() == periods.sorted())
+        #expect(gaps.isEmpty)
+        // Followed as they are written, after a first record.
+        ring = Ring(size: 40, written: 1, periods: periods)
+        cursor = nil
+        stored = []
+        _ = run(&ring, cursor: &cursor, budget: 600, stored: &stored, gaps: &gaps)
+        for _ in 1..<12 {
+            ring.written += 1
+            _ = run(&ring, cursor: &cursor, budget: 600, stored: &stored, gaps: &gaps)
+        }
+        #expect(stored == periods)
+        #expect(gaps.isEmpty)
     }
 
     @Test func withoutBackfillOnlyTheNewestAndThenNewRecordsAreRead() {
@@ -166,5 +217,35 @@ struct ArchiveWalkTests {
         #expect(gap?.count == 1)
         #expect(gap.map { MeterClock(unixSeconds: $0.first).description } == "2024-02-01T00:00:00")
         #expect(ArchivePeriods.gap(.daily, after: jan, before: jan + 86_400) == nil)
+    }
+
+    /// A reporting day 31 stamps monthly records on the 31st, or on a shorter month's last day:
+    /// consecutive months are no gap; a month between two records is one.
+    @Test func monthlyRecordsOnReportingDay31HaveNoFalseGaps() {
+        func day(_ y: Int, _ m: Int, _ d: Int) -> Int {
+            MeterClock(year: y, month: m, day: d, hour: 0, minute: 0, second: 0).unixSeconds!
+        }
+        let stamps = [
+            day(2023, 11, 30), day(2023, 12, 31), day(2024, 1, 31), day(2024, 2, 29), day(2024, 3, 31), day(2024, 4, 30),
+        ]
+        for (a, b) in zip(stamps, stamps.dropFirst()) {
+            #expect(ArchivePeriods.gap(.monthly, after: a, before: b) == nil, "\(MeterClock(unixSeconds: a))")
+            #expect(ArchivePeriods.next(a, .monthly) <= b)
+        }
+        let gap = ArchivePeriods.gap(.monthly, after: day(2024, 1, 31), before: day(2024, 3, 31))
+        #expect(gap?.count == 1)
+        #expect(gap.map { MeterClock(unixSeconds: $0.first).description } == "2024-02-29T00:00:00")
+        #expect(ArchivePeriods.gap(.monthly, after: day(2024, 1, 29), before: day(2024, 2, 29)) == nil)
+    }
+
+    /// A daily record whose period starts at another hour than 00 counts for its day.
+    @Test func dailyPeriodsCountByDayWhateverTheirHour() {
+        let d = MeterClock(year: 2024, month: 3, day: 1, hour: 0, minute: 0, second: 0).unixSeconds!
+        #expect(ArchivePeriods.gap(.daily, after: d, before: d + 86_400 + 6 * 3600) == nil)
+        #expect(ArchivePeriods.gap(.daily, after: d + 6 * 3600, before: d + 86_400 + 6 * 3600) == nil)
+        let gap = ArchivePeriods.gap(.daily, after: d + 6 * 3600, before: d + 3 * 86_400 + 6 * 3600)
+        #expect(gap?.count == 2)
+        #expect(gap?.first == d + 86_400 + 6 * 3600)
+        #expect(gap?.last == d + 2 * 86_400 + 6 * 3600)
     }
 }

@@ -33,4 +33,39 @@ import Testing
         #expect(follow.toRead(moved).map(\.kind) == [.hourly])
         #expect(follow.records.isEmpty, "slots that held no valid record are not served")
     }
+
+    /// An hourly record of the hour from `hour` on 2024-03-01 with energy.1 = `energy` (comma 0),
+    /// its period stamp spoilt when `damaged`.
+    static func record(hour: Int, energy: UInt32, damaged: Bool = false) throws -> ArchiveRecord {
+        var bytes = [UInt8](repeating: 0, count: ArchiveRecord.size)
+        let period = MeterClock(year: 2024, month: 3, day: 1, hour: hour, minute: 0, second: 0)
+        bytes.replaceSubrange(0..<4, with: MeterClock(unixSeconds: period.unixSeconds! + 3600).archiveStampBytes)
+        bytes.replaceSubrange(0x175..<0x179, with: period.archiveStampBytes)
+        if damaged { bytes[0x177] = 0x13 }
+        bytes.replaceSubrange(0x7C..<0x80, with: BigEndian.bytes(energy))
+        return try ArchiveRecord(bytes: bytes)
+    }
+
+    /// A damaged newest record leaves the last good one served and names its kind; a good one
+    /// after it is served again and clears the kind. Looking back finds a good one at a start.
+    @Test func aDamagedNewestRecordKeepsTheLastGoodOne() throws {
+        var follow = ArchiveFollow(kinds: [.hourly])
+        follow.recorded(.hourly, index: 5, try Self.record(hour: 5, energy: 50))
+        follow.recorded(.hourly, index: 6, try Self.record(hour: 6, energy: 60, damaged: true))
+        #expect(follow.records[.hourly]?.values["energy.1"] == 50)
+        #expect(follow.newestDamaged == [.hourly])
+        follow.recorded(.hourly, index: 7, try Self.record(hour: 7, energy: 70))
+        #expect(follow.records[.hourly]?.values["energy.1"] == 70)
+        #expect(follow.newestDamaged.isEmpty)
+
+        var start = ArchiveFollow(kinds: [.hourly])
+        start.recorded(.hourly, index: 6, try Self.record(hour: 6, energy: 60, damaged: true))
+        #expect(!start.hasGood(.hourly) && start.records.isEmpty)
+        start.recordedOlder(.hourly, try Self.record(hour: 5, energy: 55, damaged: true))
+        #expect(!start.hasGood(.hourly))
+        start.recordedOlder(.hourly, try Self.record(hour: 4, energy: 40))
+        start.recordedOlder(.hourly, try Self.record(hour: 3, energy: 30))
+        #expect(start.records[.hourly]?.values["energy.1"] == 40)
+        #expect(start.newestDamaged == [.hourly])
+    }
 }

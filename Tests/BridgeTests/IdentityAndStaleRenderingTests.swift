@@ -73,4 +73,26 @@ import Testing
             #expect(image.onStale.rawValue == policy)
         }
     }
+
+    /// An integer register whose value is NaN (here an archive value with no record yet) is
+    /// marked unavailable, so that a read of it answers 0B; float and status registers are not.
+    @Test func anIntegerRegisterWithoutAValueIsMarkedUnavailable() throws {
+        let yaml = """
+            lines: [{ name: l, endpoint: "sim://" }]
+            meters:
+              - { name: m, line: l, address: 5, unit_id: 1, registers: set }
+            register_sets:
+              set:
+                - { address: 0, value: status.online, type: uint16 }
+                - { address: 2, value: temperature.1 }
+                - { address: 4, value: archive.hourly.time, type: uint32 }
+                - { address: 6, value: archive.hourly.energy.1, type: float32 }
+            """
+        let meter = MeterRuntime(config: try MappingParser.parse(yaml: yaml, file: "m.yaml").meters[0])
+        #expect(meter.images(now: 0, since: 0)[0].unavailable == nil, "never read: stale anyway")
+        _ = meter.succeeded(Self.snapshot(serial: 7, temperature: 61.5))
+        let image = try #require(meter.images(now: 2, since: 0).first)
+        #expect(image.unavailable == [false, false, false, false, true, true, false, false])
+        #expect(Float(bitPattern: UInt32(image.registers[6]) << 16 | UInt32(image.registers[7])).isNaN)
+    }
 }

@@ -129,9 +129,9 @@ import Testing
         #expect(day.stdout.split(separator: "\n").count == 1 + 24)
     }
 
-    /// A record with an impossible date in the middle of the range is reported and skipped; the
-    /// records around it are exported and the exit status is 0.
-    @Test func archiveSkipsARecordWithAnImpossibleDate() throws {
+    /// A record with an impossible date in the middle of the range is reported and written with
+    /// every field that decodes, its bad stamp null and its flags `damaged`; the exit status is 0.
+    @Test func archiveWritesARecordWithAnImpossibleDateFlagged() throws {
         // Newest hourly record at the frozen start (10:30): period 09:00. The third newest is 07:00.
         let out = try tembridge([
             "archive", "sim://?frozen=1&seed=9&damaged=hourly:3", "--kind", "hourly", "--last", "5", "--format", "json",
@@ -140,11 +140,18 @@ import Testing
         let records = try JSONSerialization.jsonObject(with: Data(out.stdout.utf8)) as? [[String: Any]]
         #expect(
             records?.map { $0["period"] as! String }
-                == ["2024-03-01T05:00:00", "2024-03-01T06:00:00", "2024-03-01T08:00:00", "2024-03-01T09:00:00"])
+                == [
+                    "2024-03-01T05:00:00", "2024-03-01T06:00:00", "2024-03-01T07:00:00", "2024-03-01T08:00:00",
+                    "2024-03-01T09:00:00",
+                ])
+        #expect(records?.map { $0["flags"] as? [String] } == [[], [], ["damaged"], [], []])
+        #expect(records?[2]["time"] is NSNull, "the written stamp is not a date")
+        #expect(((records?[2]["values"] as? [String: Any])?["energy.1"] as? Double ?? 0) > 0, "its fields decode")
         let warnings = out.stderr.split(separator: "\n")
-        #expect(warnings.count == 2, "\(out.stderr)")
-        #expect(warnings.first?.contains(#/hourly record \d+: skipped, .*impossible/#) == true, "\(out.stderr)")
-        #expect(warnings.last?.hasSuffix("1 record(s) skipped") == true, "\(out.stderr)")
+        #expect(warnings.count == 1, "\(out.stderr)")
+        #expect(
+            warnings.first?.contains(#/hourly record \d+: damaged \(written stamp .* is not a date\): written with its flag/#)
+                == true, "\(out.stderr)")
     }
 
     @Test func archiveOverTCPFromTheSimulator() throws {

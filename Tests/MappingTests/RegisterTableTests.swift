@@ -69,6 +69,6 @@ import Testing
         let rows = RegisterTable.csv(mapping).split(separator: "\r\n")
         #expect(rows.count == 1 + 2 * mapping.meters[0].registers.count)
         #expect(rows[1].hasPrefix("1,meter-1,0,400001,1,uint16,ABCD,1,status.online,"))
-        #expect(rows.last?.hasPrefix("2,meter-2,1345,401346,1,uint16,ABCD,1,archive.monthly.errors.6,") == true)
+        #expect(rows.last?.hasPrefix("2,meter-2,1354,401355,4,float64,ABCD,,archive.monthly.volume.8,") == true)
     }
 }

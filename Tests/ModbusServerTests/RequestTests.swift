@@ -46,6 +46,24 @@ import Testing
         #expect(answer(3, 14, 2, image: mixed, now: 999) == .reply)
     }
 
+    /// An integer register whose value is NaN answers 0B even while fresh (never a 0 that
+    /// looks like a reading); its neighbours answer as usual; `last_value` does the same while stale.
+    @Test func anIntegerRegisterWithoutAValueIsGatewayTargetFailed() {
+        let marks = [false, false, true, true, false, false, false, false, false, false]
+        let withNaN = UnitImage(
+            unitID: 1, start: 10, registers: Array(0..<10), meterDerived: mixed.meterDerived, validUntil: 1_000,
+            unavailable: marks)
+        #expect(answer(3, 12, 2, image: withNaN) == .exception(.gatewayTargetFailedToRespond))
+        #expect(answer(4, 10, 5, image: withNaN) == .exception(.gatewayTargetFailedToRespond))
+        #expect(answer(3, 10, 2, image: withNaN) == .reply)
+        #expect(answer(3, 14, 6, image: withNaN) == .reply)
+        let lastValue = UnitImage(
+            unitID: 1, start: 10, registers: Array(0..<10), meterDerived: mixed.meterDerived, validUntil: 1_000,
+            onStale: .lastValue, unavailable: marks)
+        #expect(answer(3, 13, 1, image: lastValue, now: 2_000) == .exception(.gatewayTargetFailedToRespond))
+        #expect(answer(3, 10, 2, image: lastValue, now: 2_000) == .reply)
+    }
+
     @Test func neverReadIsStale() {
         let unread = image(start: 10, Array(0..<10), meterDerived: mixed.meterDerived, validUntil: nil)
         #expect(answer(3, 10, 1, image: unread) == .exception(.gatewayTargetFailedToRespond))

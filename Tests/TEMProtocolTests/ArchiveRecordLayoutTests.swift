@@ -38,6 +38,8 @@ import Testing
             return field.seed.enumerated().map { (field.offset + $0.offset, $0.element, "BCD") }
         case let .integrator(whole, _):
             return [(field.offset, field.seed[0], "F" + n), (whole, field.seed[1], "L" + n)]
+        case let .extraIntegrator(whole, _):
+            return [(field.offset, field.seed[0], "F" + n), (whole, field.seed[1], "F" + n)]
         case let .number(type):
             return [(field.offset, field.seed[0], seedType(type) + n)]
         }
@@ -90,6 +92,8 @@ import Testing
                 "time.normal.2",
             ])
         #expect(names.last == "errors.6")
+        #expect(names.firstIndex(of: "volume.7") == names.firstIndex(of: "volume.6")! + 1)
+        #expect(names.firstIndex(of: "volume.8") == names.firstIndex(of: "volume.7")! + 1)
         #expect(
             ArchiveRecordLayout.values.first { $0.name == "time.fault.3" }?.description
                 == "seconds of system 3 with a technical fault")
@@ -133,6 +137,8 @@ import Testing
             case .stamp: stored = "BCD ×4 → Unix seconds"
             case .integrator:
                 stored = "\(rows[0].type), \(rows[1].type): (L + F) / k, k by `comma` \(field.count == 1 ? "1" : "N")"
+            case .extraIntegrator:
+                stored = "\(rows[0].type), \(rows[1].type): (H + F) / k, k by `comma` 1"
             case .number: stored = rows[0].type.isEmpty ? "" : rows[0].type
             }
             let names =

@@ -26,8 +26,9 @@ import Testing
 
     @Test func decodesHandBuiltRecord() throws {
         let record = try ArchiveRecord(bytes: Self.record())
-        #expect(record.written.description == "2015-03-20T08:00:00")
-        #expect(record.period.description == "2015-03-20T07:00:00")
+        #expect(record.written?.description == "2015-03-20T08:00:00")
+        #expect(record.period?.description == "2015-03-20T07:00:00")
+        #expect(!record.isDamaged)
         #expect(record.values["time"] == 1_426_838_400)
         #expect(record.values["period"] == 1_426_834_800)
         #expect(record.values["energy.1"] == 1_234.5675)
@@ -54,24 +55,55 @@ import Testing
         }
     }
 
-    @Test func badBCDDateIsImpossible() {
+    /// A stamp that is not a date damages the record but loses nothing else: every other field
+    /// decodes, the stamp's value is NaN, and `damage` names the stamp and its bytes.
+    @Test func badBCDWrittenStampKeepsTheRest() throws {
         var bytes = Self.record()
         bytes[Offset.written] = 0x0A  // hour digit over 9
-        #expect(throws: ArchiveRecord.Empty.impossibleDate(stamp: [0x0A, 0x20, 0x03, 0x15])) {
-            try ArchiveRecord(bytes: bytes)
-        }
+        let record = try ArchiveRecord(bytes: bytes)
+        #expect(record.isDamaged)
+        #expect(record.damage == [.init(field: .written, stamp: [0x0A, 0x20, 0x03, 0x15])])
+        #expect(record.written == nil)
+        #expect(record.period?.description == "2015-03-20T07:00:00")
+        #expect(record.values["time"]!.isNaN)
+        #expect(record.values["period"] == 1_426_834_800)
+        #expect(record.values["energy.1"] == 1_234.5675)
+        #expect(record.values["temperature.1"] == 70.5)
+        #expect(record.damage[0].description == "written stamp 0A 20 03 15 is not a date")
     }
 
-    @Test func impossibleCalendarDates() {
+    @Test func impossibleCalendarDates() throws {
         var bytes = Self.record()
         bytes[Offset.period + 2] = 0x13  // month 13
-        #expect(throws: ArchiveRecord.Empty.impossibleDate(stamp: [0x07, 0x20, 0x13, 0x15])) {
-            try ArchiveRecord(bytes: bytes)
-        }
+        var record = try ArchiveRecord(bytes: bytes)
+        #expect(record.damage == [.init(field: .period, stamp: [0x07, 0x20, 0x13, 0x15])])
+        #expect(record.period == nil && record.written != nil)
+        #expect(record.values["period"]!.isNaN && record.values["volume.2"] == 4321)
         bytes = Self.record()
-        bytes.replaceSubrange(Offset.written..<(Offset.written + 4), with: [0x00, 0x30, 0x02, 0x15])
-        #expect(throws: ArchiveRecord.Empty.impossibleDate(stamp: [0x00, 0x30, 0x02, 0x15])) {
-            try ArchiveRecord(bytes: bytes)
+        bytes.replaceSubrange(Offset.written..<(Offset.written + 4), with: [0x00, 0x30, 0x02, 0x15])  // 30 February
+        bytes.replaceSubrange(Offset.period..<(Offset.period + 4), with: [0x24, 0x01, 0x01, 0x15])  // hour 24
+        record = try ArchiveRecord(bytes: bytes)
+        #expect(record.damage.map(\.field) == [.written, .period])
+        #expect(record.written == nil && record.period == nil)
+        #expect(record.values["energy.1"] == 1_234.5675)
+    }
+
+    /// `volume_dop_l` F[2]@0x152 and `volume_dop_h` F[2]@0x15A are `volume.7` and `volume.8`:
+    /// (H + F) / k with k from system 1's comma (here 4: k = 100), as the live values are scaled.
+    @Test func extraFlowmeterVolumes() throws {
+        var bytes = Self.record()
+        func put(_ value: Float, _ offset: Int) {
+            bytes.replaceSubrange(offset..<(offset + 4), with: BigEndian.bytes(value.bitPattern))
         }
+        put(0.25, 0x152)
+        put(0.5, 0x156)
+        put(123_456, 0x15A)
+        put(7, 0x15E)
+        #expect(Offset.extraVolumeFraction == 0x152 && Offset.extraVolumeWhole == 0x15A)
+        let record = try ArchiveRecord(bytes: bytes)
+        #expect(record.values["volume.7"] == 1_234.5625)
+        #expect(record.values["volume.8"] == 0.075)
+        #expect(ValueCatalog.definition(named: "archive.hourly.volume.7") != nil)
+        #expect(ValueCatalog.definition(named: "archive.monthly.volume.8")?.unit == "m³")
     }
 }

@@ -52,6 +52,11 @@ import Testing
             v["errors.\(n)"] = Double(c.errors[n - 1])
         }
         for n in 1...7 { v["temperature.\(n)"] = Double(Float(c.temperatures[n - 1])) }
+        // volume_dop_l F + volume_dop_h (whole parts as float32), scaled by system 1's comma.
+        for n in 7...8 {
+            let counter = t.extraVolume[n - 7]
+            v["volume.\(n)"] = (Double(Float(counter.whole)) + Double(counter.fraction)) / (volumeK[c.comma[0]] ?? 1)
+        }
         return v
     }
 
@@ -69,7 +74,8 @@ import Testing
         }
     }
 
-    /// The fields nothing decodes sit at the seed's offsets too, and no byte outside the layout is written.
+    /// The extra volumes and the fields nothing decodes sit at the seed's offsets too, and no byte
+    /// outside the layout is written.
     @Test func unpublishedFieldsAndGaps() {
         let c = Self.contents()
         let bytes = ArchiveRecordEncoder.encode(c)

@@ -18,20 +18,20 @@ import Testing
         #expect(p.next[.monthly] == UInt32(0x20_0000 + 0x73800 + 4 * 384))
 
         let newest = try record(meter, .hourly, p.newestIndex(.hourly)!)
-        #expect(newest.written.description == "2024-03-01T10:00:00")
-        #expect(newest.period.description == "2024-03-01T09:00:00")
+        #expect(newest.written!.description == "2024-03-01T10:00:00")
+        #expect(newest.period!.description == "2024-03-01T09:00:00")
         let oldest = try record(meter, .hourly, 0)
-        #expect(oldest.written.description == "2024-02-28T11:00:00")
+        #expect(oldest.written!.description == "2024-02-28T11:00:00")
 
         let daily = try record(meter, .daily, 1)
-        #expect(daily.written.description == "2024-03-01T00:00:00")
-        #expect(daily.period.description == "2024-02-29T00:00:00")
+        #expect(daily.written!.description == "2024-03-01T00:00:00")
+        #expect(daily.period!.description == "2024-02-29T00:00:00")
         let months = try (0..<4).map { try record(meter, .monthly, $0) }
         #expect(
-            months.map(\.written.description) == [
+            months.map(\.written!.description) == [
                 "2023-12-01T00:00:00", "2024-01-01T00:00:00", "2024-02-01T00:00:00", "2024-03-01T00:00:00",
             ])
-        #expect(months[3].period.description == "2024-02-01T00:00:00")
+        #expect(months[3].period!.description == "2024-02-01T00:00:00")
         for kind in ArchiveKind.allCases {
             #expect(throws: ArchiveRecord.Empty.neverWritten) {
                 try record(meter, kind, meter.recordsWritten(kind))
@@ -44,7 +44,7 @@ import Testing
         let current = decode(meter.t2k())
         let records = try (0..<48).map { try record(meter, .hourly, $0) }
         for (older, newer) in zip(records, records.dropFirst()) {
-            #expect(newer.written.unixSeconds! - older.written.unixSeconds! == 3600)
+            #expect(newer.written!.unixSeconds! - older.written!.unixSeconds! == 3600)
             #expect(newer.values["time.powered"]! - older.values["time.powered"]! == 3600)
             for name in ["energy.1", "energy.2", "energy.total", "volume.1", "mass.1"] {
                 #expect(newer.values[name]! > older.values[name]!)
@@ -83,8 +83,8 @@ import Testing
         #expect(meter.recordsWritten(.hourly) == 49)
         #expect(pointers(meter).next[.hourly] == UInt32(0x20_0000 + 49 * 384))
         let r = try record(meter, .hourly, 48)
-        #expect(r.written.description == "2024-03-01T11:00:00")
-        #expect(r.period.description == "2024-03-01T10:00:00")
+        #expect(r.written!.description == "2024-03-01T11:00:00")
+        #expect(r.period!.description == "2024-03-01T10:00:00")
         #expect(r.values["energy.1"]! <= decode(meter.t2k())["energy.1"]!)
     }
 
@@ -100,11 +100,11 @@ import Testing
         #expect(p.next[.hourly] == UInt32(0x20_0000 + 6 * 384))
         #expect(p.newestIndex(.hourly) == 5)
         let newest = try record(meter, .hourly, 5), oldest = try record(meter, .hourly, 6)
-        #expect(newest.written.unixSeconds! - oldest.written.unixSeconds! == (records - 1) * 3600)
+        #expect(newest.written!.unixSeconds! - oldest.written!.unixSeconds! == (records - 1) * 3600)
         #expect(newest.written == MeterClock(unixSeconds: meter.clock.unixSeconds! / 3600 * 3600))
         // The rings do not overlap: the daily ring starts where the hourly ring ends.
         #expect(layout.hourly.address(ofRecord: records) == layout.daily.base)
-        #expect(try record(meter, .daily, 0).written.hour == 0)
+        #expect(try record(meter, .daily, 0).written!.hour == 0)
     }
 
     @Test func dailyRingWrapsOn512KiB() throws {
@@ -114,7 +114,7 @@ import Testing
         let p = pointers(meter)
         #expect(p.next[.daily] == UInt32(0x20_0000 + 0x51000 + 2 * 384))
         let newest = try record(meter, .daily, 1), oldest = try record(meter, .daily, 2)
-        #expect(newest.written.unixSeconds! - oldest.written.unixSeconds! == 367 * 86_400)
+        #expect(newest.written!.unixSeconds! - oldest.written!.unixSeconds! == 367 * 86_400)
         #expect(meter.recordsWritten(.monthly) == 12)
     }
 }

@@ -50,7 +50,7 @@ import Testing
         }
         #expect(bytes == meter.flash(at: newest, count: 384))
         let decoded = try ArchiveRecord(bytes: bytes)
-        #expect(decoded.written.description == "2024-03-01T10:00:00")
+        #expect(decoded.written!.description == "2024-03-01T10:00:00")
         let last = Command.readFlash(address: 0x7FFC0, length: 64)
         #expect(try replyData(line.respond(to: request(last)).bytes, for: last) == [UInt8](repeating: 0xFF, count: 64))
     }

@@ -13,8 +13,9 @@ struct Archive: ParsableCommand {
         discussion: """
             Each record is six 64-byte reads: a full hourly archive (1728 records on 1 MiB Flash) \
             takes minutes at 9600 baud. A progress bar is shown on a terminal. A record that keeps \
-            failing after the retries is reported and skipped; a never-written slot or an impossible \
-            date is skipped with a warning. Ctrl-C stops after the current record and leaves the \
+            failing after the retries is reported and skipped; a never-written slot is skipped with a \
+            warning; a record whose time stamp is not a date is written with every field that \
+            decodes, its stamp empty and its flags `damaged`, and warned about. Ctrl-C stops after the current record and leaves the \
             output valid.
             """)
 
@@ -64,6 +65,10 @@ struct Archive: ParsableCommand {
             var record: ArchiveRecord?
             do {
                 record = try ArchiveRecord(bytes: try reader.recordBytes(in: history.area, index: index))
+                if let record, record.isDamaged {
+                    let damage = record.damage.map(\.description).joined(separator: ", ")
+                    progress.note("\(query.kind.rawValue) record \(index): damaged (\(damage)): written with its flag")
+                }
             } catch let error as ArchiveRecord.Empty {
                 skipped += 1
                 progress.note("\(query.kind.rawValue) record \(index): skipped, \(error)")
@@ -110,8 +115,8 @@ final class ArchiveOutput {
 
     /// One record: a CSV row, a JSON array element or a table row (see `ArchiveRecordText`).
     /// `meter` and `serialNumber` lead the row when the output is `identified` (`history`).
-    func write(_ record: ArchiveRecord, meter: String = "", serialNumber: UInt32 = 0) throws {
-        emit(try text.line(record, meter: meter, serialNumber: serialNumber, index: count))
+    func write(_ record: ArchiveRecord, meter: String = "", serialNumber: UInt32 = 0, flags: [String]? = nil) throws {
+        emit(try text.line(record, meter: meter, serialNumber: serialNumber, flags: flags, index: count))
         count += 1
     }
 

@@ -7,8 +7,10 @@ struct History: ParsableCommand {
         abstract: "Print archive records kept in the store (never the meter), oldest first per meter.",
         discussion: """
             Reads the archive_store of the mapping file. Columns as `archive` writes them, after \
-            meter and serial_number. --gaps lists the periods found missing instead (the ring came \
-            round before they were read, or a slot was damaged).
+            meter and serial_number; the last column, flags, says what is doubtful about a record \
+            (damaged: a time stamp is not a date; duplicate_period: a second record of one period, \
+            the meter's clock was set back). --gaps lists the periods found missing instead (the \
+            ring came round before they were read).
             """)
 
     @Option(help: "The mapping file (YAML) whose archive_store to read.")
@@ -41,7 +43,7 @@ struct History: ParsableCommand {
         let records = try store.records(meter: meter, kind: archiveKind, from: fromTime, to: toTime)
         let output = ArchiveOutput(format: format, identified: true)
         output.begin()
-        for r in records { try output.write(r.record, meter: r.meter, serialNumber: r.serialNumber) }
+        for r in records { try output.write(r.record, meter: r.meter, serialNumber: r.serialNumber, flags: r.flagNames) }
         output.end()
     }
 }

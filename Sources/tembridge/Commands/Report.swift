@@ -40,7 +40,8 @@ struct Report: ParsableCommand {
         guard loaded.meters.contains(where: { $0.name == meter }) else {
             throw Failure("--meter '\(meter)': no such meter in \(mapping)")
         }
-        let records = try store.records(meter: meter, kind: .daily, from: first - 86_400, to: last)
+        // Whole days: a daily record whose period starts at 06:00 belongs to its day.
+        let records = try store.records(meter: meter, kind: .daily, from: first - 86_400, to: last + 86_399)
         let report = ConsumptionReport(meter: meter, from: first, to: last, records: records)
         print(format == .csv ? ReportOutput.csv(report) : ReportOutput.html(report), terminator: "")
     }

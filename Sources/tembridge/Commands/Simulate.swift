@@ -50,8 +50,20 @@ struct Simulate: ParsableCommand {
     @Option(help: "A fault active from the start (repeatable), e.g. silent@2, delay=300ms.")
     var fault: [String] = []
 
-    @Option(help: "An archive record written with an impossible date (repeatable): KIND:N, N = 1 for the newest.")
+    @Option(
+        help:
+            "An archive record written with an impossible date (repeatable): KIND:N, N = 1 for the newest; KIND:N:period spoils its period stamp."
+    )
     var damaged: [String] = []
+
+    @Option(help: "Day of the month (1...31) the monthly record is written; a shorter month's last day stands for it.")
+    var reportingDay: Int?
+
+    @Option(help: "Hour (0...23) the daily record is written at (its period starts at that hour the day before).")
+    var dayHour: Int?
+
+    @Option(help: "Set the meter's clock back one hour after the Nth hourly record of the history.")
+    var clockBack: Int?
 
     @Option(help: "Where the meters keep comma in T2K: 0x2FA (as listed) or 0x2E8 (then diam78 sits at 0x2FA).")
     var commaAddress: String?
@@ -69,6 +81,9 @@ struct Simulate: ParsableCommand {
         if !fault.isEmpty { query["fault"] = fault.joined(separator: ",") }
         if !damaged.isEmpty { query["damaged"] = damaged.joined(separator: ",") }
         if let commaAddress { query["comma"] = commaAddress }
+        if let reportingDay { query["reporting_day"] = "\(reportingDay)" }
+        if let dayHour { query["day_hour"] = "\(dayHour)" }
+        if let clockBack { query["clock_back"] = "\(clockBack)" }
         if let image { query["image"] = image }
         let options = try SimulatorOptions(query: query)
 
