@@ -53,6 +53,7 @@ public struct RegisterLayout: Sendable {
             case .age: return Double((now &- (health.lastGood ?? start)) / 1_000_000_000)
             case .pollsOK: return Double(health.pollsOK)
             case .pollsFailed: return Double(health.pollsFailed)
+            case .quality: return Double(MeterQuality.now(snapshot: snapshot, health: health, at: now).rawValue)
             }
         }
     }

@@ -60,6 +60,42 @@ import Testing
         #expect(client.statistics.exchanges == 5)
     }
 
+    /// `comma` reprogrammed one decimal finer after the newest record: the record's codes agree
+    /// with neither location; the integrators' continuity settles it, with six more reads.
+    @Test(arguments: CommaAddress.candidates)
+    func reprogrammedAfterTheRecordIsSettledByContinuity(at location: CommaAddress) throws {
+        var options = SimulatorOptions()
+        options.frozen = true
+        options.comma = location
+        options.diameter78 = [0, 0]
+        let line = MeterLine(options: options)
+        #expect(line.rescale(by: 1))
+        let client = MeterClient(
+            link: SimulatorLink(line: line), settings: ExchangeSettings(timeout: .milliseconds(200), retries: 0))
+        let decision = try CommaDetection.decide(client: client, address: 1)
+        #expect(decision.address == location)
+        #expect(decision.reason == .continuousWithRecord(.hourly))
+        #expect(decision.isConfirmed && decision.warning == nil)
+        #expect(decision.evidence.channels == [1, 2, 3, 4])
+        // Five as usual, then three T2K reads of the live integrators and three Flash reads of the record's.
+        #expect(client.statistics.exchanges == 11)
+    }
+
+    /// The meter: comma at 0x02E8, diam78 = 0, no record: a guess, unconfirmed.
+    @Test func zerosAtTheListedPlaceWithoutARecordAreUnconfirmed() throws {
+        var options = SimulatorOptions()
+        options.frozen = true
+        options.historyHours = 0
+        options.comma = .hole
+        options.diameter78 = [0, 0]
+        let client = MeterClient(
+            link: SimulatorLink(line: MeterLine(options: options)),
+            settings: ExchangeSettings(timeout: .milliseconds(200), retries: 0))
+        let decision = try CommaDetection.decide(client: client, address: 1)
+        #expect(decision.address == .listed)
+        #expect(!decision.isConfirmed)
+    }
+
     @Test func silentMeterThrows() {
         #expect(throws: ExchangeError.self) { try CommaDetection.decide(client: Self.client(comma: .listed), address: 9) }
     }

@@ -56,6 +56,10 @@ struct Simulate: ParsableCommand {
     @Option(help: "Where the meters keep comma in T2K: 0x2FA (as listed) or 0x2E8 (then diam78 sits at 0x2FA).")
     var commaAddress: String?
 
+    @Option(
+        name: .customLong("diam78"), help: "diam78 of flowmeters 7 and 8 in mm, written at 0x2FA when comma is at 0x2E8: 15,20.")
+    var diameter78: String?
+
     @Option(help: "Serve a `tembridge dump` file, frozen, instead of simulated meters.")
     var image: String?
 
@@ -69,6 +73,7 @@ struct Simulate: ParsableCommand {
         if !fault.isEmpty { query["fault"] = fault.joined(separator: ",") }
         if !damaged.isEmpty { query["damaged"] = damaged.joined(separator: ",") }
         if let commaAddress { query["comma"] = commaAddress }
+        if let diameter78 { query["diam78"] = diameter78 }
         if let image { query["image"] = image }
         let options = try SimulatorOptions(query: query)
 
