@@ -93,6 +93,36 @@ import Testing
         #expect(!server.stderr.contains("comma location is a guess"))
     }
 
+    /// A meter never read is `stale` and `configuration_not_read` (17), and `status.quality`
+    /// answers while the data registers answer 0B; a damaged newest hourly record (impossible
+    /// date) sets `archive_damaged` (8) on a map that serves the hourly record.
+    @Test func staleUnreadAndDamagedBits() throws {
+        let (silent, silentPort, _) = try BridgeEndToEndTests.serve(
+            Self.map(endpoint: "sim://?frozen=1&fault=silent", http: true))
+        defer { silent.stop() }
+        let client = try ModbusClient(port: silentPort)
+        try silent.wait(for: "meter m [^\n]*offline")
+        #expect(client.read(unit: 1, address: 12, count: 1) == .success([17]))
+        if case let .failure(failure) = client.read(unit: 1, address: 0, count: 13) {
+            #expect(failure.exception == 0x0B)
+        } else {
+            Issue.record("data registers of a meter never read must answer 0B")
+        }
+        let httpPort = Int(try silent.wait(for: #"console on http://127\.0\.0\.1:(\d+)/"#))!
+        let status = try httpGet("http://127.0.0.1:\(httpPort)/api/status").body
+        #expect(status.contains(#""quality":17,"quality_flags":["stale","configuration_not_read"]"#), "\(status)")
+
+        let archiveMap = Self.map(endpoint: "sim://?frozen=1&seed=3&damaged=hourly:1").replacingOccurrences(
+            of: "      - { address: 12, value: status.quality, type: uint16 }\n",
+            with: "      - { address: 12, value: status.quality, type: uint16 }\n"
+                + "      - { address: 20, value: archive.hourly.energy.1, type: float64 }\n")
+        let (damaged, damagedPort, _) = try BridgeEndToEndTests.serve(archiveMap)
+        defer { damaged.stop() }
+        try damaged.wait(for: "hourly record [0-9]+ skipped: impossible date")
+        let got = try Self.waitServed(try ModbusClient(port: damagedPort))
+        #expect(got.quality == 8, "status.quality \(got.quality)")
+    }
+
     /// A meter reprogrammed one decimal finer mid-run (its totals unchanged), then back: Modbus
     /// is read all along and no read is off by a power of ten. After the change the record's
     /// `comma` agrees with neither location, and the integrators' continuity settles it.
