@@ -84,7 +84,7 @@ public enum Plausibility {
         if let previous {
             for value in values {
                 guard case .integrator = value.source, let now = image.value(of: value, comma: comma),
-                    let before = previous.value(of: value, comma: comma), now < before
+                    let before = previous.value(of: value, comma: comma), now < before - IntegratorJump.roundingTolerance
                 else { continue }
                 out.append(
                     .init(

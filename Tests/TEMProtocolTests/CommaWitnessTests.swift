@@ -143,10 +143,19 @@ import Testing
         #expect(jump(image(units: 512_400, code: 3)) == nil)  // a little more
         // Reprogrammed finer, read with the old code: ×10.
         #expect(jump(image(units: 5_124_000, code: 3)) == "energy.1 went from 5123.0 to 51240.0 MWh")
+        // A rescaled float fraction may land a hair under ×10: still a jump.
+        #expect(jump(image(units: 5_122_999, code: 3)) != nil)
+        #expect(jump(image(units: 1_700_000, code: 3)) != nil)  // beyond √10
+        #expect(jump(image(units: 1_600_000, code: 3)) == nil)  // within
         // Read with the new code: continuous.
         #expect(jump(image(units: 5_124_000, code: 4)) == nil)
         // Coarser: backwards.
         #expect(jump(image(units: 51_240, code: 3))?.contains("went from 5123.0 to 512.4") == true)
+        // Float rounding of a rescaled fraction is not "backwards".
+        var rounded = before
+        rounded.store([0x33, 0xD6, 0xBF, 0x95], at: i.fraction)  // F = 1e-7 units
+        #expect(
+            IntegratorJump.first(before, comma: .listed, previous: rounded, previousComma: .listed, values: [energy]) == nil)
         // From 0 any growth is no jump.
         let zero = image(units: 0, code: 3)
         #expect(
