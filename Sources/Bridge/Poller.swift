@@ -127,6 +127,9 @@ public final class Poller: Sendable {
         client?.link.close()
     }
 
+    /// How often a meter whose `comma` location is a guess is asked again: a minute.
+    static let unconfirmedCommaRecheck: UInt64 = 60_000_000_000
+
     private var settings: ExchangeSettings {
         ExchangeSettings(timeout: line.timeout, retries: line.retries)
     }
@@ -147,6 +150,13 @@ public final class Poller: Sendable {
                 // may no longer be true. Read everything now rather than publish a mix.
                 if state.refresh.due(at: .now) != nil { image = try readConfiguration(of: meter, client: client, state: &state) }
             } else {
+                image = try readConfiguration(of: meter, client: client, state: &state)
+            }
+            // A guessed comma location is asked again every minute: the meter's first archive
+            // record (or a map fixing it) settles it without waiting for `config_interval`.
+            if let decision = state.comma, !decision.isConfirmed,
+                MonotonicClock.now() &- state.commaDecidedAt >= Self.unconfirmedCommaRecheck
+            {
                 image = try readConfiguration(of: meter, client: client, state: &state)
             }
             // An integrator that jumped ×10 or went backwards: the meter may have been
@@ -231,6 +241,7 @@ public final class Poller: Sendable {
         let plans = meter.plans(comma: decision.address, archivePointers: keeper != nil)
         let image = try client.read(plans.full, address: config.address)
         state.comma = decision
+        state.commaDecidedAt = MonotonicClock.now()
         state.plans = plans
         state.configuration = image
         state.refresh.configurationRead(at: .now)
@@ -263,6 +274,8 @@ struct MeterPollState {
 
     var refresh: ConfigurationRefresh
     var comma: CommaDecision?
+    /// Monotonic time `comma` was last decided.
+    var commaDecidedAt: UInt64 = 0
     var plans: TieredReadPlan?
     /// The image of the last configuration read (all of `plans.full`).
     var configuration: T2KImage?

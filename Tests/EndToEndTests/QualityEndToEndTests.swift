@@ -76,6 +76,28 @@ import Testing
         #expect(state.hasPrefix(#"{"quality":2,"#), "\(state)")
     }
 
+    /// The flagged meter writes its first hourly record: the record's `comma` settles the
+    /// location, the flag clears and `energy.1` is served right (a hundredth of the guess).
+    @Test func theFirstRecordClearsTheFlag() throws {
+        let simulator = try Background([
+            "simulate", "--listen", "127.0.0.1:0", "--frozen", "--seed", "3", "--addresses", "1", "--history", "0",
+            "--comma-address", "0x2E8", "--diam78", "0,0",
+        ])
+        defer { simulator.stop() }
+        let simulatorPort = Int(try simulator.wait(for: #"on tcp://127\.0\.0\.1:(\d+)"#))!
+        let yaml = Self.map(endpoint: "tcp://127.0.0.1:\(simulatorPort)").replacingOccurrences(
+            of: "    stale_after: 30s\n", with: "    stale_after: 30s\n    config_interval: 1s\n")
+        let (server, port, _) = try BridgeEndToEndTests.serve(yaml)
+        defer { server.stop() }
+        let client = try ModbusClient(port: port)
+        let guessed = try Self.waitServed(client)
+        #expect(guessed.quality == 2)
+        #expect(try simulator.control("advance 1h").hasPrefix("ok"))
+        let settled = try Self.waitServed(client) { $0.quality == 0 }
+        #expect(abs(settled.values[0] * 100 / guessed.values[0] - 1) < 1e-3, "\(settled.values[0]) vs \(guessed.values[0])")
+        #expect(server.stderr.contains("meter m: comma at 0x02E8 (agrees with the newest hourly record)"))
+    }
+
     /// The same meter with its archive: the record's `comma` agrees with 0x02E8; served right, no flag.
     @Test func withAnArchiveItIsServedRightUnflagged() throws {
         let (server, port, _) = try BridgeEndToEndTests.serve(
