@@ -182,7 +182,7 @@ public final class Poller: Sendable {
             let decision = state.comma!
             let warnings = Plausibility.warnings(
                 image, comma: decision.address, previous: state.previous?.comma == decision.address ? state.previous?.image : nil,
-                commaChannels: decision.reason == .override ? nil : decision.evidence.channels)
+                commaChannels: decision.checkedChannels)
             for warning in warnings where state.warned.insert(warning.kind).inserted {
                 logger.warning("meter \(config.name): \(warning.message)")
             }

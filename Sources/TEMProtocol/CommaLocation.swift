@@ -210,6 +210,10 @@ public struct CommaDecision: Sendable, Hashable, CustomStringConvertible {
         warning = "comma location is a guess: \(why); \(seen.joined(separator: ", ")); \(choice)"
     }
 
+    /// The channels whose codes were checked, for `Plausibility`; nil with an override (nothing
+    /// was read: the configured systems are checked then).
+    public var checkedChannels: [Int]? { reason == .override ? nil : evidence.channels }
+
     /// True when a witness (or the map) settled the location; false for a guess, whose
     /// integrators are served flagged (`MeterQuality.commaUnconfirmed`).
     public var isConfirmed: Bool {

@@ -67,7 +67,8 @@ import Testing
         let states = subscriber.payloads("tembridge/boiler/state")
         #expect(pollsAfter - polls >= 10, "only \(pollsAfter - polls) polls in 3.5 s")
         #expect((3...5).contains(states.count), "\(states.count) state messages in about 3.5 s")
-        let times = states.compactMap { ISO8601DateFormatter().date(from: String($0.dropFirst(9).prefix(20))) }
+        // `{"quality":0,"time":"…`
+        let times = states.compactMap { ISO8601DateFormatter().date(from: String($0.dropFirst(21).prefix(20))) }
         #expect(times.count == states.count)
     }
 
