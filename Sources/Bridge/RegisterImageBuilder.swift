@@ -40,6 +40,16 @@ public struct RegisterLayout: Sendable {
         return registers
     }
 
+    /// What `on_stale: nan` serves while stale: `registers` (a rendering with the snapshot) with
+    /// every meter-derived register rendered without meter data (NaN in floats, 0 in integers);
+    /// the `status.*` registers keep their values (`status.quality` still tells what the last
+    /// poll found).
+    public func withoutMeterData(_ registers: [UInt16], health: MeterHealth, now: UInt64, since start: UInt64) -> [UInt16] {
+        var stale = render(snapshot: nil, health: health, now: now, since: start)
+        for i in stale.indices where !meterDerived[i] { stale[i] = registers[i] }
+        return stale
+    }
+
     static func value(of source: RegisterEntry.Source, snapshot: Snapshot?, health: MeterHealth, now: UInt64, since start: UInt64)
         -> Double?
     {

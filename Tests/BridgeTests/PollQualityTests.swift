@@ -69,6 +69,30 @@ import Testing
         }
     }
 
+    /// `status.quality` as rendered: before the first poll 17; after a poll its bits; stale, bit
+    /// 0 added, also in the registers `on_stale: nan` serves.
+    @Test func renderedQualityBits() throws {
+        let yaml = """
+            lines: [{ name: l, endpoint: "sim://" }]
+            meters:
+              - { name: m, line: l, address: 1, poll_interval: 1s, stale_after: 2s, on_stale: nan, registers: set }
+            register_sets:
+              set:
+                - { address: 0, value: status.quality, type: uint16 }
+                - { address: 1, value: temperature.1, type: float32 }
+            """
+        let meter = MeterRuntime(config: try MappingParser.parse(yaml: yaml, file: "m.yaml").meters[0])
+        let second: UInt64 = 1_000_000_000
+        #expect(meter.images(now: second, since: 0)[0].registers[0] == 17)
+        _ = meter.succeeded(Snapshot(image: T2KImage(), archive: [:], time: 10 * second, quality: .commaUnconfirmed))
+        #expect(meter.images(now: 11 * second, since: 0)[0].registers[0] == 2)
+        let stale = meter.images(now: 13 * second, since: 0)[0]
+        #expect(stale.registers[0] == 3)
+        #expect(stale.staleRegisters?[0] == 3)
+        let status = Bridge.status(of: meter, now: 13 * second)
+        #expect(status.quality == [.stale, .commaUnconfirmed])
+    }
+
     @Test func aResetMeterIsServedImplausibleForOnePoll() throws {
         try Self.run(seed: 812) { line, readings, log in
             #expect(line.restart(1))
