@@ -29,8 +29,8 @@ public enum CommaDetection {
     /// `FLASH_TYPE` and the archive pointers) and one 6-byte Flash read per archive kind tried:
     /// the `comma` of the newest hourly record, else daily, else monthly (a slot of 0xFF bytes was
     /// never written). Only when those do not settle it and a record exists, the second witness:
-    /// three T2K reads of the live integrators and three Flash reads of the record's.
-    /// Throws the first failed exchange.
+    /// three T2K reads of the live integrators and three Flash reads of the record's (when
+    /// those fail, the guess stands). Throws the first other failed exchange.
     public static func decide(client: MeterClient, address: UInt8, override: CommaAddress? = nil) throws(ExchangeError)
         -> CommaDecision
     {
@@ -47,7 +47,14 @@ public enum CommaDetection {
             sysG: image.bytes(at: sysG, count: 6).map(Array.init))
         let codesOnly = CommaDecision(evidence: evidence)
         guard !codesOnly.isConfirmed, let newest else { return codesOnly }
-        evidence.continuity = try continuity(client: client, address: address, record: newest)
+        // The second witness is best effort: a meter (or a dump replayed without its Flash) that
+        // does not answer these reads leaves the guess as it is, flagged.
+        do throws(ExchangeError) {
+            evidence.continuity = try continuity(client: client, address: address, record: newest)
+        } catch {
+            if case .stopped = error.reason { throw error }
+            return codesOnly
+        }
         return CommaDecision(evidence: evidence)
     }
 
