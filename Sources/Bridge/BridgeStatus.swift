@@ -29,6 +29,8 @@ public struct BridgeStatus: Sendable {
         public let pollsOK: Int
         public let pollsFailed: Int
         public let lastError: String?
+        /// What may be wrong with the served numbers now (`status.quality`).
+        public let quality: MeterQuality
         /// The values mapped for this meter, once each, in map order; only those it has.
         public let values: [Value]
     }
@@ -127,7 +129,8 @@ extension Bridge {
             name: meter.config.name, line: meter.config.line, address: meter.config.address,
             unitIDs: meter.config.unitIDs, state: health.state, online: health.isFresh(at: now),
             ageSeconds: health.lastGood.map { Double(now &- $0) / 1e9 },
-            pollsOK: health.pollsOK, pollsFailed: health.pollsFailed, lastError: health.lastError, values: values)
+            pollsOK: health.pollsOK, pollsFailed: health.pollsFailed, lastError: health.lastError,
+            quality: MeterQuality.now(snapshot: snapshot, health: health, at: now), values: values)
     }
 
     /// Wall-clock seconds since 1970.

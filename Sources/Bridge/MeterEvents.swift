@@ -26,11 +26,14 @@ public struct MeterReading: Sendable, Equatable {
     /// The meter's factory serial number, when the map reads it (`serial_number`).
     public var serialNumber: UInt32?
     public var values: [MeterValue]
+    /// What the poll found doubtful (`status.quality` as of the poll: never stale).
+    public var quality: MeterQuality
 
-    public init(meter: String, serialNumber: UInt32?, values: [MeterValue]) {
+    public init(meter: String, serialNumber: UInt32?, values: [MeterValue], quality: MeterQuality = []) {
         self.meter = meter
         self.serialNumber = serialNumber
         self.values = values
+        self.quality = quality
     }
 
     /// The values of `snapshot` for `config`'s entries.
@@ -48,7 +51,9 @@ public struct MeterReading: Sendable, Equatable {
             if let value { values.append(MeterValue(name: name, value: value)) }
         }
         let serial = ValueCatalog.definition(named: "serial_number").flatMap { snapshot.value(of: $0) }
-        self.init(meter: config.name, serialNumber: serial.flatMap { UInt32(exactly: $0) }, values: values)
+        self.init(
+            meter: config.name, serialNumber: serial.flatMap { UInt32(exactly: $0) }, values: values,
+            quality: snapshot.quality)
     }
 }
 

@@ -147,7 +147,7 @@ public final class MeterRuntime: Sendable {
         if onlyIfChanged, unchanged { return nil }
         // `nan`: the same rendering without meter data (NaN in floats, 0 in integers).
         let staleRegisters =
-            config.onStale == .nan ? layout.render(snapshot: nil, health: health, now: now, since: start) : nil
+            config.onStale == .nan ? layout.withoutMeterData(registers, health: health, now: now, since: start) : nil
         return layout.images(
             unitIDs: config.unitIDs, registers: registers, validUntil: health.validUntil, onStale: config.onStale,
             staleRegisters: staleRegisters, identity: identity, unavailable: snapshot == nil ? nil : unavailable)

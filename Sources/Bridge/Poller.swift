@@ -13,7 +13,9 @@ import TEMProtocol
 /// A poll reads the meter's configuration (`comma` location, `systems`, diameters, …) on first
 /// contact, after it was offline or reset and every `config_interval`, and otherwise only the
 /// values that change (`TieredReadPlan`); then the archive records whose pointer moved
-/// (`ArchiveFollow`). Stopping is prompt: the stop signal ends every sleep at once and no new
+/// (`ArchiveFollow`). An integrator that jumps ×10 or goes backwards between polls makes the
+/// poll ask the meter where `comma` lives again before it is served (`IntegratorJump`). Each
+/// snapshot carries what the poll found doubtful (`MeterQuality`). Stopping is prompt: the stop signal ends every sleep at once and no new
 /// exchange starts once it fires, so `stop` waits at most for the exchange under way.
 public final class Poller: Sendable {
     public let line: LineConfig
@@ -29,8 +31,8 @@ public final class Poller: Sendable {
     /// or the end of the poll that just finished (a poll under way must end within
     /// `progressBound` of it).
     private let heartbeat = Atomic<UInt64>(MonotonicClock.now())
-    /// The longest one poll may take, nanoseconds: a configuration read (every range, the comma
-    /// check, identify), the archive records and the keeper's budget, each exchange failing.
+    /// The longest one poll may take, nanoseconds (from its start or from its last configuration
+    /// read): a configuration read (every range, the comma check, identify), the archive records and the keeper's budget, each exchange failing.
     let progressBound: UInt64
 
     /// - Parameters:
@@ -51,13 +53,17 @@ public final class Poller: Sendable {
         self.published = published
         self.logger = logger
         let keeping = keeper?.config.readsPerPoll ?? 0
-        // A record is 6 reads; a damaged newest one may take `lookBack` more records.
+        // A configuration read with the comma check's 13 exchanges at most (4 T2K reads, 3 Flash
+        // reads of record commas, then the second witness: 3 T2K and 3 Flash reads), identify, the
+        // archive records (6 reads each; a damaged newest one may take `lookBack` more records)
+        // and the keeper. A poll that re-verifies comma reads the configuration again; each
+        // configuration read renews the heartbeat, so the bound holds for each part.
         let perKind = 6 * (1 + ArchiveFollow.lookBack)
-        let exchanges =
-            meters.map { (meter: MeterRuntime) -> Int in
-                let plan = meter.plans(comma: .listed, archivePointers: keeper != nil).full.reads.count
-                return plan + 8 + perKind * meter.archiveKinds.count + keeping
-            }.max() ?? 1
+        var exchanges = 1
+        for meter in meters {
+            let full = meter.plans(comma: .listed, archivePointers: keeper != nil).full.reads.count
+            exchanges = max(exchanges, full + 14 + perKind * meter.archiveKinds.count + keeping)
+        }
         let attempt = line.timeout.monotonicNanoseconds + 200_000_000  // + the drain after a failure
         progressBound = UInt64(exchanges) * UInt64(line.retries + 1) * attempt + 5_000_000_000
     }
@@ -123,6 +129,9 @@ public final class Poller: Sendable {
         client?.link.close()
     }
 
+    /// How often a meter whose `comma` location is a guess is asked again: a minute.
+    static let unconfirmedCommaRecheck: UInt64 = 60_000_000_000
+
     private var settings: ExchangeSettings {
         ExchangeSettings(timeout: line.timeout, retries: line.retries)
     }
@@ -145,12 +154,41 @@ public final class Poller: Sendable {
             } else {
                 image = try readConfiguration(of: meter, client: client, state: &state)
             }
+            // A guessed comma location is asked again every minute: the meter's first archive
+            // record (or a map fixing it) settles it without waiting for `config_interval`.
+            if let decision = state.comma, !decision.isConfirmed,
+                MonotonicClock.now() &- state.commaDecidedAt >= Self.unconfirmedCommaRecheck
+            {
+                image = try readConfiguration(of: meter, client: client, state: &state)
+            }
+            // An integrator that jumped ×10 or went backwards: the meter may have been
+            // reprogrammed. Ask it where comma lives and read everything again before serving;
+            // a second read settles one torn by a reprogramming under way. A jump that stays is
+            // served, flagged implausible (a meter reset or replaced).
+            var jumped = false
+            if let previous = state.previous,
+                let jump = IntegratorJump.first(
+                    image, comma: state.comma!.address, previous: previous.image, previousComma: previous.comma)
+            {
+                logger.warning("meter \(config.name): \(jump): re-verifying comma before serving this poll")
+                image = try readConfiguration(of: meter, client: client, state: &state)
+                if IntegratorJump.first(
+                    image, comma: state.comma!.address, previous: previous.image, previousComma: previous.comma) != nil
+                {
+                    image = try readConfiguration(of: meter, client: client, state: &state)
+                    jumped =
+                        IntegratorJump.first(
+                            image, comma: state.comma!.address, previous: previous.image, previousComma: previous.comma) != nil
+                }
+            }
             let decision = state.comma!
-            for warning in Plausibility.warnings(image, comma: decision.address, previous: state.previous)
-            where state.warned.insert(warning.kind).inserted {
+            let warnings = Plausibility.warnings(
+                image, comma: decision.address, previous: state.previous?.comma == decision.address ? state.previous?.image : nil,
+                commaChannels: decision.checkedChannels)
+            for warning in warnings where state.warned.insert(warning.kind).inserted {
                 logger.warning("meter \(config.name): \(warning.message)")
             }
-            state.previous = image
+            state.previous = (image, decision.address)
             if let pointers = ArchivePointers(image: image) {
                 let reader = ArchiveReader(client: client, address: config.address)
                 for (kind, index) in state.archive.toRead(pointers) {
@@ -171,6 +209,9 @@ public final class Poller: Sendable {
                     }
                 }
             }
+            var quality = MeterQuality.archiveDamaged(damagedKinds: state.archive.newestDamaged)
+            if !decision.isConfirmed { quality.insert(.commaUnconfirmed) }
+            if !warnings.isEmpty || jumped { quality.insert(.implausible) }
             // Once per meter, for Read Device Identification; a meter that does not answer it is
             // asked again 10 minutes later, and its data is served all the same.
             if meter.needsModel(at: MonotonicClock.now()) {
@@ -182,7 +223,7 @@ public final class Poller: Sendable {
             }
             return Snapshot(
                 image: image, archive: state.archive.records, archiveDamaged: state.archive.newestDamaged,
-                comma: decision.address, time: MonotonicClock.now())
+                comma: decision.address, time: MonotonicClock.now(), quality: quality)
         } catch {
             throw .exchange(error)
         }
@@ -194,8 +235,9 @@ public final class Poller: Sendable {
         throws(ExchangeError) -> T2KImage
     {
         let config = meter.config
+        heartbeat.store(MonotonicClock.now(), ordering: .relaxed)
         let decision = try CommaDetection.decide(client: client, address: config.address, override: config.commaAddress)
-        if decision.address != state.comma?.address {
+        if decision.summary != state.comma?.summary {
             logger.info("meter \(config.name): \(decision.summary)")
             if let warning = decision.warning { logger.warning("meter \(config.name): \(warning)") }
         }
@@ -203,6 +245,7 @@ public final class Poller: Sendable {
         let plans = meter.plans(comma: decision.address, archivePointers: keeper != nil)
         let image = try client.read(plans.full, address: config.address)
         state.comma = decision
+        state.commaDecidedAt = MonotonicClock.now()
         state.plans = plans
         state.configuration = image
         state.refresh.configurationRead(at: .now)
@@ -228,16 +271,20 @@ public final class Poller: Sendable {
 
 /// What the poller keeps of one meter between polls, on its own thread: where `comma` lives,
 /// the plans for that location, the last configuration read, the previous image (for
-/// plausibility), the warnings already given and the archive records followed.
+/// plausibility and `comma` re-verification), the warnings already given and the archive
+/// records followed.
 struct MeterPollState {
     static let powered = ValueCatalog.definition(named: "time.powered")!
 
     var refresh: ConfigurationRefresh
     var comma: CommaDecision?
+    /// Monotonic time `comma` was last decided.
+    var commaDecidedAt: UInt64 = 0
     var plans: TieredReadPlan?
     /// The image of the last configuration read (all of `plans.full`).
     var configuration: T2KImage?
-    var previous: T2KImage?
+    /// The previous poll's image and the `comma` location it was scaled with.
+    var previous: (image: T2KImage, comma: CommaAddress)?
     var warned: Set<PlausibilityWarning.Kind> = []
     var archive: ArchiveFollow
 

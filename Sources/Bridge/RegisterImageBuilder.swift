@@ -54,6 +54,16 @@ public struct RegisterLayout: Sendable {
         return (registers, unavailable)
     }
 
+    /// What `on_stale: nan` serves while stale: `registers` (a rendering with the snapshot) with
+    /// every meter-derived register rendered without meter data (NaN in floats, 0 in integers);
+    /// the `status.*` registers keep their values (`status.quality` still tells what the last
+    /// poll found).
+    public func withoutMeterData(_ registers: [UInt16], health: MeterHealth, now: UInt64, since start: UInt64) -> [UInt16] {
+        var stale = render(snapshot: nil, health: health, now: now, since: start)
+        for i in stale.indices where !meterDerived[i] { stale[i] = registers[i] }
+        return stale
+    }
+
     static func value(of source: RegisterEntry.Source, snapshot: Snapshot?, health: MeterHealth, now: UInt64, since start: UInt64)
         -> Double?
     {
@@ -67,6 +77,7 @@ public struct RegisterLayout: Sendable {
             case .age: return Double((now &- (health.lastGood ?? start)) / 1_000_000_000)
             case .pollsOK: return Double(health.pollsOK)
             case .pollsFailed: return Double(health.pollsFailed)
+            case .quality: return Double(MeterQuality.now(snapshot: snapshot, health: health, at: now).rawValue)
             }
         }
     }

@@ -16,16 +16,20 @@ public struct Snapshot: Sendable {
     public let comma: CommaAddress
     /// Monotonic time the poll finished, nanoseconds.
     public let time: UInt64
+    /// What this poll found doubtful: `commaUnconfirmed`, `implausible`, `archiveDamaged`
+    /// (`MeterQuality.now` adds the bits that depend on time).
+    public let quality: MeterQuality
 
     public init(
         image: T2KImage, archive: [ArchiveKind: ArchiveRecord], archiveDamaged: Set<ArchiveKind> = [],
-        comma: CommaAddress = .listed, time: UInt64
+        comma: CommaAddress = .listed, time: UInt64, quality: MeterQuality = []
     ) {
         self.image = image
         self.archive = archive
         self.archiveDamaged = archiveDamaged
         self.comma = comma
         self.time = time
+        self.quality = quality
     }
 
     /// The value of a catalog entry, or nil if this poll did not give it.

@@ -1,6 +1,7 @@
 import Bridge
 import Prometheus
 import Synchronization
+import TEMProtocol
 
 /// `/metrics`: brings the families derived from the bridge's state up to date in the registry
 /// (gauges set, counters set to the bridge's own counts), then emits the Prometheus text. Series
@@ -50,6 +51,9 @@ final class MetricsExposition: Sendable {
                 counter("tembridge_meter_polls_total", [m, ("result", "ok")], meter.pollsOK)
                 counter("tembridge_meter_polls_total", [m, ("result", "failed")], meter.pollsFailed)
                 for value in meter.values { gauge("tembridge_meter_value", [m, ("name", value.name)], value.value) }
+                for (bit, name) in MeterQuality.named {
+                    gauge("tembridge_meter_quality", [m, ("bit", name)], meter.quality.contains(bit) ? 1 : 0)
+                }
             }
             for (meter, flags) in status.archiveFlagged {
                 for (flag, count) in flags {

@@ -1,5 +1,6 @@
 import Bridge
 import Foundation
+import TEMProtocol
 
 /// `/api/status`: the JSON document, field names as docs/CONSOLE.md gives them.
 struct StatusDocument: Encodable {
@@ -14,6 +15,9 @@ struct StatusDocument: Encodable {
         let pollsOK: Int
         let pollsFailed: Int
         let lastError: String?
+        /// `status.quality` and the names of its bits set, in bit order.
+        let quality: Int
+        let qualityFlags: [String]
         let values: [String: Double]
         /// Missing archive periods by kind, from the archive store; `null` without one.
         let gaps: [String: Int]?
@@ -22,6 +26,7 @@ struct StatusDocument: Encodable {
             case name, line, address, online, values, gaps
             case unitIDs = "unit_ids", ageSeconds = "age_seconds", pollsOK = "polls_ok", pollsFailed = "polls_failed"
             case lastError = "last_error"
+            case quality, qualityFlags = "quality_flags"
         }
 
         func encode(to encoder: any Encoder) throws {
@@ -35,6 +40,8 @@ struct StatusDocument: Encodable {
             try c.encode(pollsOK, forKey: .pollsOK)
             try c.encode(pollsFailed, forKey: .pollsFailed)
             try c.encode(lastError, forKey: .lastError)
+            try c.encode(quality, forKey: .quality)
+            try c.encode(qualityFlags, forKey: .qualityFlags)
             try c.encode(values, forKey: .values)
             try c.encode(gaps, forKey: .gaps)  // null, not absent
         }
@@ -71,7 +78,7 @@ struct StatusDocument: Encodable {
             Meter(
                 name: meter.name, line: meter.line, address: Int(meter.address), unitIDs: meter.unitIDs.map(Int.init),
                 online: meter.online, ageSeconds: meter.ageSeconds, pollsOK: meter.pollsOK, pollsFailed: meter.pollsFailed,
-                lastError: meter.lastError,
+                lastError: meter.lastError, quality: Int(meter.quality.rawValue), qualityFlags: meter.quality.names,
                 values: Dictionary(meter.values.map { ($0.name, $0.value) }, uniquingKeysWith: { first, _ in first }),
                 gaps: gaps.map { $0[meter.name] ?? [:] })
         }

@@ -62,9 +62,10 @@ public final class MQTTPublisher: Sendable {
 
     // MARK: Events from the bridge
 
-    /// A good poll of `meter`: publishes its state unless the interval has not passed.
-    public func polled(meter: String, serialNumber: UInt32?, values: [(name: String, value: Double)]) {
-        let payload = StatePayload(time: Date(), values: values).json
+    /// A good poll of `meter`: publishes its state (with its `status.quality` bits) unless the
+    /// interval has not passed.
+    public func polled(meter: String, serialNumber: UInt32?, values: [(name: String, value: Double)], quality: UInt16 = 0) {
+        let payload = StatePayload(time: Date(), values: values, quality: quality).json
         state.withLock { state in
             guard let session = state.session, state.meters.contains(where: { $0.name == meter }) else { return }
             state.latest[meter] = payload

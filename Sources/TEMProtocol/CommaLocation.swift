@@ -45,6 +45,28 @@ public enum CommaCode {
     /// The number of systems whose codes decide, from a `systems` byte: 1...6 as is, anything
     /// else (a meter that says 0 or 9 systems) as all six.
     public static func systemsToCheck(_ systems: Int) -> Int { (1...6).contains(systems) ? systems : 6 }
+
+    /// The channels (1...6) whose codes scale something on this meter: systems 1...`systems`
+    /// (energy, `energy.total` and `volume.7/8` use channel 1's) and every flow channel the
+    /// configured systems use (`sys_g` C[6] at 0x0007: a bit field of channels per system, so a
+    /// two-system meter with system 2 on channels 3 and 4 checks channels 1...4). Without
+    /// `sysG`, systems 1...`systems` only.
+    public static func channelsToCheck(systems: Int, sysG: [UInt8]? = nil) -> [Int] {
+        let n = systemsToCheck(systems)
+        var channels = Set(1...n)
+        for byte in (sysG ?? []).prefix(n) {
+            for bit in 0..<6 where byte & (1 << bit) != 0 { channels.insert(bit + 1) }
+        }
+        return channels.sorted()
+    }
+
+    /// `1...4` or `1, 2, 5`: channels as the warnings name them.
+    static func text(_ channels: [Int]) -> String {
+        if let first = channels.first, let last = channels.last, channels.count >= 2, last - first + 1 == channels.count {
+            return "\(first)...\(last)"
+        }
+        return channels.map(String.init).joined(separator: ", ")
+    }
 }
 
 /// The `comma` codes an archive record carries (record offset 0x118), and the kind of record.
@@ -72,21 +94,30 @@ public struct CommaDecision: Sendable, Hashable, CustomStringConvertible {
         public var atListed: [UInt8]?
         /// The newest archive record's `comma` and its kind; nil when there is no record.
         public var record: RecordComma?
-        /// The meter's `systems` byte (only 1...`systems` are compared; see `CommaCode`).
+        /// The meter's `systems` byte (see `CommaCode.channelsToCheck`).
         public var systems: Int
+        /// The meter's `sys_g` bytes (flow channels per system); nil if not read.
+        public var sysG: [UInt8]?
+        /// The second witness: live integrators against the newest record's; nil if not read.
+        public var continuity: IntegratorContinuity?
         /// A location fixed by the map or the command line: no detection.
         public var override: CommaAddress?
 
         public init(
-            atHole: [UInt8]?, atListed: [UInt8]?, record: RecordComma?, systems: Int,
-            override: CommaAddress? = nil
+            atHole: [UInt8]?, atListed: [UInt8]?, record: RecordComma?, systems: Int, sysG: [UInt8]? = nil,
+            continuity: IntegratorContinuity? = nil, override: CommaAddress? = nil
         ) {
             self.atHole = atHole
             self.atListed = atListed
             self.record = record
             self.systems = systems
+            self.sysG = sysG
+            self.continuity = continuity
             self.override = override
         }
+
+        /// The channels whose codes are compared and validated.
+        public var channels: [Int] { CommaCode.channelsToCheck(systems: systems, sysG: sysG) }
 
         /// The bytes seen at `location`.
         public func bytes(at location: CommaAddress) -> [UInt8]? { location == .hole ? atHole : atListed }
@@ -94,8 +125,13 @@ public struct CommaDecision: Sendable, Hashable, CustomStringConvertible {
 
     /// Why the location was chosen.
     public enum Reason: Sendable, Hashable {
-        /// Its codes for the configured systems equal those of the newest record of this kind.
+        /// Its codes for the checked channels equal those of the newest record of this kind.
         case agreesWithRecord(ArchiveKind)
+        /// The live integrators scaled with its codes continue the newest record's of this kind,
+        /// and scaled with the other location's they do not (`IntegratorContinuity`).
+        case continuousWithRecord(ArchiveKind)
+        /// Both locations hold the same valid codes for the checked channels: either scales alike.
+        case sameEitherWay
         /// The map or the command line fixed it.
         case override
         /// No record agreed (or there is none); its codes are valid (0...6).
@@ -112,41 +148,79 @@ public struct CommaDecision: Sendable, Hashable, CustomStringConvertible {
     /// Set when the choice is a guess: names both candidates and the bytes seen.
     public let warning: String?
 
-    /// Decides. With an override, that; else the location whose codes for systems
-    /// 1...`systems` equal the newest record's (0x02FA if both do); else 0x02FA if its codes are
-    /// valid, else 0x02E8 if its are, else 0x02FA; the last three with a warning.
+    /// Decides, in this order: an override; the location whose codes for the checked channels
+    /// (`CommaCode.channelsToCheck`) equal the newest record's (0x02FA if both do); both
+    /// locations holding the same valid codes; the only location with valid codes whose scaling
+    /// continues the record's integrators (`IntegratorContinuity`). Otherwise a guess, with a
+    /// warning and `isConfirmed` false: 0x02FA if its codes are valid, else 0x02E8 if its are,
+    /// else 0x02FA.
     public init(evidence: Evidence) {
         self.evidence = evidence
-        let n = CommaCode.systemsToCheck(evidence.systems)
-        func codes(_ location: CommaAddress) -> ArraySlice<UInt8>? {
-            guard let bytes = evidence.bytes(at: location), bytes.count >= n else { return nil }
-            return bytes.prefix(n)
+        let channels = evidence.channels
+        func codes(_ bytes: [UInt8]?) -> [UInt8]? {
+            guard let bytes, bytes.count >= 6 else { return nil }
+            return channels.map { bytes[$0 - 1] }
         }
+        func codes(_ location: CommaAddress) -> [UInt8]? { codes(evidence.bytes(at: location)) }
+        func valid(_ location: CommaAddress) -> Bool { codes(location)?.allSatisfy(CommaCode.valid.contains) == true }
         if let forced = evidence.override {
             (address, reason, warning) = (forced, .override, nil)
             return
         }
-        if let record = evidence.record, record.codes.count >= n,
-            let agreeing = CommaAddress.candidates.first(where: { codes($0) == record.codes.prefix(n) })
+        if let record = evidence.record, let recordCodes = codes(record.codes),
+            let agreeing = CommaAddress.candidates.first(where: { codes($0) == recordCodes })
         {
             (address, reason, warning) = (agreeing, .agreesWithRecord(record.kind), nil)
             return
         }
-        let valid = CommaAddress.candidates.first { codes($0)?.allSatisfy(CommaCode.valid.contains) == true }
-        address = valid ?? .listed
-        reason = valid == nil ? .neitherValid : .fallbackValid
+        if valid(.listed), valid(.hole), codes(.listed) == codes(.hole) {
+            (address, reason, warning) = (.listed, .sameEitherWay, nil)
+            return
+        }
+        let continuous = CommaAddress.candidates.filter {
+            valid($0) && evidence.continuity?.isContinuous(codes: evidence.bytes(at: $0) ?? []) == true
+        }
+        if let continuity = evidence.continuity, continuous.count == 1 {
+            (address, reason, warning) = (continuous[0], .continuousWithRecord(continuity.kind), nil)
+            return
+        }
+        let firstValid = CommaAddress.candidates.first(where: valid)
+        address = firstValid ?? .listed
+        reason = firstValid == nil ? .neitherValid : .fallbackValid
         let seen = CommaAddress.candidates.map { "\($0) holds \(evidence.bytes(at: $0).map(hexDump) ?? "(not read)")" }
-        let why =
+        var why =
             if let record = evidence.record {
                 "neither location agrees with the newest \(record.kind.rawValue) record's comma \(hexDump(record.codes))"
             } else {
                 "no archive record to compare with"
             }
+        if let continuity = evidence.continuity {
+            why +=
+                continuity.compared.isEmpty
+                ? ", and its integrators are all 0"
+                : continuous.isEmpty
+                    ? ", and scaled from neither location do the live integrators continue its integrators"
+                    : ", and scaled from either location the live integrators continue its integrators"
+        }
+        let checked = "channels \(CommaCode.text(channels))"
         let choice =
-            valid == nil
-            ? "neither holds valid codes (0...6) for systems 1...\(n); using \(address), integrators may be scaled wrongly"
-            : "using \(address), the first with valid codes (0...6) for systems 1...\(n)"
+            firstValid == nil
+            ? "neither holds valid codes (0...6) for \(checked); using \(address), integrators may be scaled wrongly"
+            : "using \(address), the first with valid codes (0...6) for \(checked)"
         warning = "comma location is a guess: \(why); \(seen.joined(separator: ", ")); \(choice)"
+    }
+
+    /// The channels whose codes were checked, for `Plausibility`; nil with an override (nothing
+    /// was read: the configured systems are checked then).
+    public var checkedChannels: [Int]? { reason == .override ? nil : evidence.channels }
+
+    /// True when a witness (or the map) settled the location; false for a guess, whose
+    /// integrators are served flagged (`MeterQuality.commaUnconfirmed`).
+    public var isConfirmed: Bool {
+        switch reason {
+        case .agreesWithRecord, .continuousWithRecord, .sameEitherWay, .override: true
+        case .fallbackValid, .neitherValid: false
+        }
     }
 
     /// `comma at 0x02E8 (agrees with the newest hourly record)`: the line to log once per meter.
@@ -156,6 +230,9 @@ public struct CommaDecision: Sendable, Hashable, CustomStringConvertible {
     public var reasonText: String {
         switch reason {
         case let .agreesWithRecord(kind): "agrees with the newest \(kind.rawValue) record"
+        case let .continuousWithRecord(kind):
+            "its scaling continues the newest \(kind.rawValue) record's integrators; the record's comma differs"
+        case .sameEitherWay: "both locations hold the same codes"
         case .override: "fixed by comma_address or --comma-address, not detected"
         case .fallbackValid: "guessed: its codes are valid, no archive record agrees"
         case .neitherValid: "guessed: neither location holds valid codes"

@@ -22,12 +22,12 @@ public struct PlausibilityWarning: Sendable, Hashable, CustomStringConvertible {
 public enum Plausibility {
     /// The warnings `image` gives (only bytes that were read are checked): `systems` outside
     /// 1...6, an unknown `FLASH_TYPE`, a clock that is not a valid BCD date, `comma` codes at
-    /// `comma` outside 0...6 for the configured systems, an archive pointer that is not a record
+    /// `comma` outside 0...6 for `commaChannels` (default: the configured systems), an archive pointer that is not a record
     /// start in its area, and, given the `previous` poll's image, an integrator of `values`
     /// that went backwards (the meter was replaced or reset).
     public static func warnings(
         _ image: T2KImage, comma: CommaAddress = .listed, previous: T2KImage? = nil,
-        values: [ValueDefinition] = ValueCatalog.all
+        values: [ValueDefinition] = ValueCatalog.all, commaChannels: [Int]? = nil
     ) -> [PlausibilityWarning] {
         var out: [PlausibilityWarning] = []
         var systems = 6
@@ -50,13 +50,17 @@ public enum Plausibility {
         if let bytes = image.bytes(at: T2KMap.clock, count: 6), MeterClock(t2k: bytes)?.isValid != true {
             out.append(.init(kind: .clock, message: "the meter clock \(hexDump(bytes)) is not a valid BCD date and time"))
         }
-        if let codes = image.bytes(at: comma.address, count: systems),
-            !codes.allSatisfy(CommaCode.valid.contains)
-        {
+        let channels = commaChannels ?? Array(1...systems)
+        // Only the codes this poll read (a plan reads the code of each mapped integrator).
+        let read = channels.filter { image.bytes(at: comma.code(system: $0), count: 1) != nil }
+        let codes = read.compactMap { image.bytes(at: comma.code(system: $0), count: 1)?.first }
+        if !codes.allSatisfy(CommaCode.valid.contains) {
             out.append(
                 .init(
                     kind: .comma,
-                    message: "comma codes at \(comma) are \(hexDump(codes)) for systems 1...\(systems); valid codes are 0...6"))
+                    message:
+                        "comma codes at \(comma) are \(hexDump(codes)) for channels \(CommaCode.text(read)); valid codes are 0...6"
+                ))
         }
         if let layout {
             let pointers: [(ArchiveKind, UInt16)] = [
@@ -80,7 +84,7 @@ public enum Plausibility {
         if let previous {
             for value in values {
                 guard case .integrator = value.source, let now = image.value(of: value, comma: comma),
-                    let before = previous.value(of: value, comma: comma), now < before
+                    let before = previous.value(of: value, comma: comma), now < before - IntegratorJump.roundingTolerance
                 else { continue }
                 out.append(
                     .init(

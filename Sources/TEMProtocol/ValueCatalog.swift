@@ -21,6 +21,8 @@ public enum ValueSource: Sendable, Hashable {
 /// The bridge's own values about a meter; they always answer, fresh or not.
 public enum StatusValue: String, Sendable, Hashable, CaseIterable {
     case online, age, pollsOK = "polls_ok", pollsFailed = "polls_failed"
+    /// The `MeterQuality` bits.
+    case quality
 }
 
 /// The three archive areas of Flash.
@@ -221,6 +223,10 @@ public enum ValueCatalog {
         add("status.age", "s", "seconds since the last good poll (saturates)", .status(.age))
         add("status.polls_ok", "", "good polls since start", .status(.pollsOK))
         add("status.polls_failed", "", "failed polls since start", .status(.pollsFailed))
+        add(
+            "status.quality", "",
+            "bit field, 0 = nothing doubtful: 1 stale, 2 comma unconfirmed, 4 implausible value this poll, 8 archive record damaged, 16 configuration not yet read",
+            .status(.quality))
         for kind in ArchiveKind.allCases {
             for field in archiveRecordNames {
                 add(

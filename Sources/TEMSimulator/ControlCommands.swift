@@ -10,6 +10,7 @@ extension MeterLine {
         "fault none[@N]   clear every fault (of meter N)",
         "restart [N]      restart meter N (every meter without N): new serial number, integrators zeroed",
         "advance DURATION move the meters' clock on at once: 90s, 15m, 2h",
+        "comma finer|coarser [N]  reprogram meter N (every meter) one decimal finer or coarser, totals unchanged",
         "status           addresses, clock, faults, serial numbers",
     ]
 
@@ -17,7 +18,8 @@ extension MeterLine {
     /// one-line answer: `ok …` or `error: …`.
     ///
     /// Commands: `fault SPEC` (see `FaultCommand.parse`: `fault silent`, `fault silent@2`,
-    /// `fault delay=2s`, `fault none`), `restart [N]`, `advance DURATION`, `status`, `help`.
+    /// `fault delay=2s`, `fault none`), `restart [N]`, `advance DURATION`,
+    /// `comma finer|coarser [N]`, `status`, `help`.
     public func apply(command text: String) -> String {
         let words = text.trimmingSpaces.split(whereSeparator: \.isWhitespace).map(String.init)
         guard let verb = words.first?.lowercased() else { return "error: empty command (try help)" }
@@ -44,6 +46,15 @@ extension MeterLine {
             do { duration = try Duration(parsing: arguments[0]) } catch { return "error: \(error)" }
             advance(by: duration.seconds)
             return "ok clock \(clock)"
+        case ("comma", 1), ("comma", 2):
+            guard let steps = ["finer": 1, "coarser": -1][arguments[0].lowercased()] else {
+                return "error: comma takes finer or coarser"
+            }
+            let address = arguments.count == 2 ? UInt8(arguments[1]) : nil
+            if arguments.count == 2, address == nil { return "error: no meter at address \(arguments[1])" }
+            guard rescale(address, by: steps) else { return "error: no meter at address \(arguments[1])" }
+            let codes = addresses.map { "comma.\($0)=" + meter(at: $0)!.commaCodes.map(String.init).joined(separator: ",") }
+            return "ok " + codes.joined(separator: " ")
         case ("status", 0):
             return "ok " + status
         case ("help", 0):

@@ -101,6 +101,19 @@ public final class MeterLine: Sendable {
         }
     }
 
+    /// Reprograms the meter at `address` (every meter for nil) `steps` decimals finer, its totals
+    /// unchanged (see `SimulatedMeter.rescale(by:)`). False if there is no such meter.
+    @discardableResult
+    public func rescale(_ address: UInt8? = nil, by steps: Int) -> Bool {
+        state.withLock { st in
+            prepare(&st, address)
+            let targets = address.map { [$0] } ?? Array(st.meters.keys)
+            guard targets.allSatisfy({ st.meters[$0] != nil }) else { return false }
+            for a in targets { st.meters[a]!.rescale(by: steps) }
+            return true
+        }
+    }
+
     /// The line's answer to `request`, the bytes a master wrote: one frame (`0x55`, ADDR, NOT ADDR,
     /// CGRP, CMD, LEN, data, CS). The addressed meter replies to identify, 0F01 and 0F03; a bad frame
     /// or checksum, an unknown address or command, a length outside 1...64 or a read past the end of

@@ -16,7 +16,7 @@ import TEMProtocol
 public struct SimulatedMeter: Sendable {
     /// The identify reply: `ТЕМС106` in cp1251.
     public static let identity: [UInt8] = [0xD2, 0xC5, 0xCC, 0xD1, 0x31, 0x30, 0x36]
-    /// `comma` per channel/system.
+    /// `comma` per channel/system, as the meter starts (`rescale(by:)` reprograms it).
     public static let comma: [UInt8] = [3, 4, 3, 3, 3, 3]
     /// Number of heat systems configured.
     public static let systems = 2
@@ -34,6 +34,10 @@ public struct SimulatedMeter: Sendable {
 
     /// The network address (`net_num`).
     public let address: UInt8
+    /// `comma` per channel/system now.
+    public private(set) var commaCodes = Self.comma
+    /// `diam78` I[2] (mm), written at 0x02FA when `comma` lives at 0x02E8.
+    public let diameter78: [UInt16]
     /// Where this meter keeps `comma` in T2K (PROTOCOL-NOTES decision 1); archive records carry
     /// it at record offset 0x118 either way.
     public let commaAddress: CommaAddress
@@ -62,6 +66,7 @@ public struct SimulatedMeter: Sendable {
         self.address = address
         flashLayout = options.flash
         commaAddress = options.comma
+        diameter78 = options.diameter78
         seed = SeededRandom.hash(options.seed, UInt64(address))
         serialBase = 10_000_000 + UInt32(options.seed % 10_000) * 1000
         integratorRate = options.integratorRate
@@ -151,6 +156,18 @@ public struct SimulatedMeter: Sendable {
         render()
     }
 
+    /// The meter is reprogrammed `steps` decimals finer (negative: coarser): every `comma` code
+    /// moves by `steps` (kept in 0...6) and L + F of every integrator is rescaled so that the
+    /// totals (L + F) / k stay what they were. Records written from now on carry the new codes.
+    public mutating func rescale(by steps: Int) {
+        let oldV = volumeDivisors, oldQ = energyDivisors
+        commaCodes = commaCodes.map { UInt8(min(6, max(0, Int($0) + steps))) }
+        let v = zip(volumeDivisors, oldV).map { $0 / $1 }, q = zip(energyDivisors, oldQ).map { $0 / $1 }
+        totals = totals.rescaled(volume: v, energy: q)
+        writeConfiguration()
+        render()
+    }
+
     /// The longest integration step (readings are taken at each step's midpoint).
     static let maxStep = 900.0
 
@@ -161,21 +178,24 @@ public struct SimulatedMeter: Sendable {
         // Units of 1/k per (unit of flow or power × hour), times the hours of this step.
         let hours = integratorRate * dt / 3600
         for i in 0..<6 {
-            totals.volume[i].add(r.flows[i] * Self.kV[i] * hours)
-            totals.mass[i].add(r.massFlows[i] * Self.kV[i] * hours)
-            totals.energy[i].add(r.power[i] * Self.kQ[i] * hours)
+            totals.volume[i].add(r.flows[i] * volumeDivisors[i] * hours)
+            totals.mass[i].add(r.massFlows[i] * volumeDivisors[i] * hours)
+            totals.energy[i].add(r.power[i] * energyDivisors[i] * hours)
         }
         // PROTOCOL-NOTES decision 3 and ValueCatalog: energyall and volume_78 use channel 1's comma.
-        totals.energyTotal.add(r.power.reduce(0, +) * Self.kQ[0] * hours)
-        for i in 0..<2 { totals.extraVolume[i].add(r.extraFlows[i] * Self.kV[0] * hours) }
+        totals.energyTotal.add(r.power.reduce(0, +) * energyDivisors[0] * hours)
+        for i in 0..<2 { totals.extraVolume[i].add(r.extraFlows[i] * volumeDivisors[0] * hours) }
         totals.timePowered += dt
         for s in 0..<Self.systems { totals.addTime(dt, system: s, errors: errors[s]) }
         archive.add(r, seconds: dt, errors: errors)
     }
 
-    /// The volume/mass and energy divisors k of each channel/system.
+    /// The volume/mass and energy divisors k of each channel/system, as the meter starts.
     private static let kV = comma.map { Integrator.Scaling.volume.divisor(comma: $0) }
     private static let kQ = comma.map { Integrator.Scaling.energy.divisor(comma: $0) }
+    /// The divisors k of the codes now.
+    private var volumeDivisors: [Double] { commaCodes.map { Integrator.Scaling.volume.divisor(comma: $0) } }
+    private var energyDivisors: [Double] { commaCodes.map { Integrator.Scaling.energy.divisor(comma: $0) } }
 
     /// How fast each integrator grows under readings `r`, in units of 1/k per second (a `Totals`
     /// used as a vector of rates), as `integrate` adds them.
@@ -183,12 +203,12 @@ public struct SimulatedMeter: Sendable {
         var rate = Totals()
         let perSecond = integratorRate / 3600
         for i in 0..<6 {
-            rate.volume[i] = Counter(units: r.flows[i] * Self.kV[i] * perSecond)
-            rate.mass[i] = Counter(units: r.massFlows[i] * Self.kV[i] * perSecond)
-            rate.energy[i] = Counter(units: r.power[i] * Self.kQ[i] * perSecond)
+            rate.volume[i] = Counter(units: r.flows[i] * volumeDivisors[i] * perSecond)
+            rate.mass[i] = Counter(units: r.massFlows[i] * volumeDivisors[i] * perSecond)
+            rate.energy[i] = Counter(units: r.power[i] * energyDivisors[i] * perSecond)
         }
-        rate.energyTotal = Counter(units: r.power.reduce(0, +) * Self.kQ[0] * perSecond)
-        for i in 0..<2 { rate.extraVolume[i] = Counter(units: r.extraFlows[i] * Self.kV[0] * perSecond) }
+        rate.energyTotal = Counter(units: r.power.reduce(0, +) * energyDivisors[0] * perSecond)
+        for i in 0..<2 { rate.extraVolume[i] = Counter(units: r.extraFlows[i] * volumeDivisors[0] * perSecond) }
         return rate
     }
 
@@ -234,7 +254,7 @@ public struct SimulatedMeter: Sendable {
         let means = periodMeans.means(or: readings)
         let record = ArchiveRecordEncoder.encode(
             .init(
-                written: written, period: period, totals: totals ?? self.totals, comma: Self.comma,
+                written: written, period: period, totals: totals ?? self.totals, comma: commaCodes,
                 temperatures: means.temperatures, pressures: means.pressures, errors: periodMeans.errors))
         archive.append(record, kind: kind)
     }
@@ -296,8 +316,8 @@ public struct SimulatedMeter: Sendable {
         memory.store(flashLayout.flashType, at: Int(T2KMap.flashType))
         memory.store(bytes: [address], at: Int(T2KMap.networkAddress))
         memory.store(halfwords: [50, 50, 25, 25, 0, 0], at: Int(T2KMap.diameter))
-        memory.store(bytes: Self.comma, at: Int(commaAddress.address))
-        if commaAddress == .hole { memory.store(halfwords: Self.diameter78, at: Int(CommaAddress.listed.address)) }
+        memory.store(bytes: commaCodes, at: Int(commaAddress.address))
+        if commaAddress == .hole { memory.store(halfwords: diameter78, at: Int(CommaAddress.listed.address)) }
         memory.store(bytes: [1, 1, 2, 2, 0, 0], at: m.flowmeterSystem)
         memory.store(bytes: [40, 40, 40, 40, 0, 0], at: Int(T2KMap.gMinPermille))
     }

@@ -16,6 +16,7 @@ import TEMProtocol
 /// | `line_speed` | emulate the wire at this baud: replies come (request+reply bytes)×10/baud s late | off |
 /// | `fault` | faults active from the start, comma-separated `FaultCommand` texts: `silent@2,echo` | none |
 /// | `comma` | where the meters keep `comma` in T2K: `0x2FA` (as listed) or `0x2E8` (then `diam78` 15, 20 mm sit at 0x02FA) | `0x2FA` |
+/// | `diam78` | `diam78` of the extra flowmeters (mm), written at 0x02FA when `comma` lives at 0x02E8: `0,0` for unused channels 7 and 8 | `15,20` |
 /// | `image` | serve a `tembridge dump` file, frozen: only its meter answers, and only where the dump holds bytes | none |
 /// | `damaged` | archive records written with an impossible date (a Flash fault), `KIND:N` comma-separated, N = 1 for the newest: `hourly:3,daily:1`; `KIND:N:period` spoils the period stamp instead of the written one | none |
 /// | `reporting_day` | day of the month (1...31) the monthly record is written at 00:00; a shorter month's last day stands for it | `1` |
@@ -45,6 +46,8 @@ public struct SimulatorOptions: Sendable, Hashable {
     public var clockBackAfter: Int?
     /// Where the meters keep `comma` in T2K.
     public var comma: CommaAddress = .listed
+    /// `diam78` (mm) of the extra flowmeters 7 and 8.
+    public var diameter78: [UInt16] = [15, 20]
     /// A dump to serve instead of simulated meters (its path as given, and its content).
     public var image: MeterImage?
 
@@ -114,6 +117,12 @@ public struct SimulatorOptions: Sendable, Hashable {
             case "comma":
                 guard let v = CommaAddress(parsing: value) else { throw fail(key, "must be 0x2FA or 0x2E8") }
                 comma = v
+            case "diam78":
+                let parts = value.split(separator: ",", omittingEmptySubsequences: false).map { UInt16($0) }
+                guard parts.count == 2, let a = parts[0], let b = parts[1] else {
+                    throw fail(key, "must be two diameters in mm: 15,20")
+                }
+                diameter78 = [a, b]
             case "image":
                 do { image = try MeterImage(path: value) } catch { throw fail(key, error.description) }
             case "damaged":
@@ -139,7 +148,7 @@ public struct SimulatorOptions: Sendable, Hashable {
             default:
                 throw fail(
                     key,
-                    "unknown option (use addresses, flash, speed, rate, frozen, seed, history, start, line_speed, fault, comma, image, damaged, reporting_day, day_hour, clock_back)"
+                    "unknown option (use addresses, flash, speed, rate, frozen, seed, history, start, line_speed, fault, comma, diam78, image, damaged, reporting_day, day_hour, clock_back)"
                 )
             }
         }
@@ -164,6 +173,7 @@ public struct SimulatorOptions: Sendable, Hashable {
         if reportingDay != d.reportingDay { q["reporting_day"] = String(reportingDay) }
         if dayHour != d.dayHour { q["day_hour"] = String(dayHour) }
         if let clockBackAfter { q["clock_back"] = String(clockBackAfter) }
+        if diameter78 != d.diameter78 { q["diam78"] = diameter78.map(String.init).joined(separator: ",") }
         if let image { q["image"] = image.path }
         return q
     }

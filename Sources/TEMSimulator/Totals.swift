@@ -79,6 +79,21 @@ struct Totals: Sendable, Hashable {
         return t
     }
 
+    /// The totals with every integrator's units multiplied by its channel's factor (`volume`
+    /// for volume and mass, `energy` for energy; `energy.total` and the extra flowmeters by
+    /// channel 1's), as when the meter's `comma` codes change and its totals do not.
+    func rescaled(volume v: [Double], energy q: [Double]) -> Totals {
+        var t = self
+        for i in 0..<6 {
+            t.volume[i] = Counter(units: volume[i].value * v[i])
+            t.mass[i] = Counter(units: mass[i].value * v[i])
+            t.energy[i] = Counter(units: energy[i].value * q[i])
+        }
+        t.energyTotal = Counter(units: energyTotal.value * q[0])
+        for i in 0..<2 { t.extraVolume[i] = Counter(units: extraVolume[i].value * v[0]) }
+        return t
+    }
+
     /// Seconds as the meter stores them (uint32).
     static func seconds(_ value: Double) -> UInt32 { UInt32(truncatingIfNeeded: UInt64(max(0, value))) }
 }

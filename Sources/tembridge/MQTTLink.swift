@@ -23,7 +23,8 @@ final class MQTTLink: Sendable {
         MeterEvents(
             polled: { [weak self] reading in
                 self?.publisher.withLock { $0 }?.polled(
-                    meter: reading.meter, serialNumber: reading.serialNumber, values: reading.values.map { ($0.name, $0.value) })
+                    meter: reading.meter, serialNumber: reading.serialNumber, values: reading.values.map { ($0.name, $0.value) },
+                    quality: reading.quality.rawValue)
             },
             availability: { [weak self] meter, online in
                 self?.publisher.withLock { $0 }?.availability(meter: meter, online: online)

@@ -125,12 +125,13 @@ final class HangSwitch: Sendable {
         #expect(Self.waitFor { bridge.status().meters.first?.online == true })
         #expect(bridge.pollersProgressing())
         HangSwitch.shared.on.store(true, ordering: .relaxed)
-        // The longest poll: the full plan (temperature.1 and the serial number: 2 reads) plus 8
-        // (comma check, identify), each one exchange of 0.1 s with 0.2 s for the drain, + 5 s.
+        // The longest poll: the full plan (temperature.1 and the serial number: 2 reads) plus 14
+        // (comma check with both witnesses, identify), each one exchange of 0.1 s with 0.2 s for
+        // the drain, + 5 s: 9.8 s.
         let hungAt = MonotonicClock.now()
-        #expect(Self.waitFor(seconds: 12) { !bridge.pollersProgressing() })
+        #expect(Self.waitFor(seconds: 14) { !bridge.pollersProgressing() })
         let seconds = Double(MonotonicClock.now() - hungAt) / 1e9
-        #expect(seconds > 5 && seconds < 9, "hung after \(seconds) s")
+        #expect(seconds > 5 && seconds < 11, "hung after \(seconds) s")
         HangSwitch.shared.on.store(false, ordering: .relaxed)
         release.signal()
         #expect(Self.waitFor(seconds: 2) { bridge.pollersProgressing() })

@@ -60,6 +60,59 @@ import Testing
         #expect(client.statistics.exchanges == 5)
     }
 
+    /// `comma` reprogrammed one decimal finer after the newest record: the record's codes agree
+    /// with neither location; the integrators' continuity settles it, with six more reads.
+    @Test(arguments: CommaAddress.candidates)
+    func reprogrammedAfterTheRecordIsSettledByContinuity(at location: CommaAddress) throws {
+        var options = SimulatorOptions()
+        options.frozen = true
+        options.comma = location
+        options.diameter78 = [0, 0]
+        let line = MeterLine(options: options)
+        #expect(line.rescale(by: 1))
+        let client = MeterClient(
+            link: SimulatorLink(line: line), settings: ExchangeSettings(timeout: .milliseconds(200), retries: 0))
+        let decision = try CommaDetection.decide(client: client, address: 1)
+        #expect(decision.address == location)
+        #expect(decision.reason == .continuousWithRecord(.hourly))
+        #expect(decision.isConfirmed && decision.warning == nil)
+        #expect(decision.evidence.channels == [1, 2, 3, 4])
+        // Five as usual, then three T2K reads of the live integrators and three Flash reads of the record's.
+        #expect(client.statistics.exchanges == 11)
+    }
+
+    /// A meter that does not answer the second witness's long Flash reads: the guess stands
+    /// (unconfirmed) rather than the poll failing.
+    @Test func unansweredContinuityReadsLeaveTheGuess() throws {
+        var options = SimulatorOptions()
+        options.frozen = true
+        options.diameter78 = [0, 0]
+        let line = MeterLine(options: options)
+        #expect(line.rescale(by: 1))
+        let client = MeterClient(
+            link: SilentLongFlashReads(SimulatorLink(line: line)),
+            settings: ExchangeSettings(timeout: .milliseconds(100), retries: 0))
+        let decision = try CommaDetection.decide(client: client, address: 1)
+        #expect(!decision.isConfirmed)
+        #expect(decision.reason == .fallbackValid)
+        #expect(decision.evidence.continuity == nil)
+    }
+
+    /// The meter: comma at 0x02E8, diam78 = 0, no record: a guess, unconfirmed.
+    @Test func zerosAtTheListedPlaceWithoutARecordAreUnconfirmed() throws {
+        var options = SimulatorOptions()
+        options.frozen = true
+        options.historyHours = 0
+        options.comma = .hole
+        options.diameter78 = [0, 0]
+        let client = MeterClient(
+            link: SimulatorLink(line: MeterLine(options: options)),
+            settings: ExchangeSettings(timeout: .milliseconds(200), retries: 0))
+        let decision = try CommaDetection.decide(client: client, address: 1)
+        #expect(decision.address == .listed)
+        #expect(!decision.isConfirmed)
+    }
+
     @Test func silentMeterThrows() {
         #expect(throws: ExchangeError.self) { try CommaDetection.decide(client: Self.client(comma: .listed), address: 9) }
     }
@@ -81,4 +134,20 @@ import Testing
             #expect(ReadPlanner.tiered(for: meter, comma: .hole).steady.reads.count <= 11)
         }
     }
+}
+
+/// Passes every request on except Flash reads of more than 6 bytes, which get no answer.
+final class SilentLongFlashReads: Link {
+    let inner: any Link
+    init(_ inner: any Link) { self.inner = inner }
+    var endpoint: Endpoint { inner.endpoint }
+    func open(timeout: Duration) throws(LinkError) { try inner.open(timeout: timeout) }
+    func discardInput() throws(LinkError) { try inner.discardInput() }
+    func write(_ bytes: [UInt8]) throws(LinkError) {
+        // 55 ADDR ~ADDR 0F 03 LEN TLEN …: a Flash read of TLEN bytes.
+        if bytes.count > 6, bytes[3] == 0x0F, bytes[4] == 0x03, bytes[6] > 6 { return }
+        try inner.write(bytes)
+    }
+    func read(timeout: Duration) throws(LinkError) -> [UInt8] { try inner.read(timeout: timeout) }
+    func close() { inner.close() }
 }

@@ -21,8 +21,9 @@ import Testing
         #expect(
             Set(meter.keys) == [
                 "name", "line", "address", "unit_ids", "online", "age_seconds", "polls_ok", "polls_failed",
-                "last_error", "values", "gaps",
+                "last_error", "values", "gaps", "quality", "quality_flags",
             ])
+        #expect(meter["quality"] as? Int == 0 && (meter["quality_flags"] as? [String])?.isEmpty == true)
         #expect(meter["name"] as? String == "m" && meter["line"] as? String == "l")
         #expect(meter["address"] as? Int == 1 && meter["unit_ids"] as? [Int] == [1, 7])
         #expect(meter["online"] as? Bool == true)

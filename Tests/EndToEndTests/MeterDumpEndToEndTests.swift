@@ -77,7 +77,7 @@ import Testing
         // Forced to the wrong place: said so, and the codes there are flagged.
         let forced = lines(try Self.run(["read", "sim://?frozen=1&comma=0x2E8", "--comma-address", "0x2FA"]))
         #expect(forced[1].hasPrefix("comma at 0x02FA (fixed by comma_address or --comma-address"))
-        #expect(forced[2] == "warning: comma codes at 0x02FA are 00 0F for systems 1...2; valid codes are 0...6")
+        #expect(forced[2] == "warning: comma codes at 0x02FA are 00 0F for channels 1...2; valid codes are 0...6")
 
         let json = try Self.run(["read", "sim://?frozen=1&comma=0x2E8&history=0", "--format", "json"])
         #expect(json.stdout.contains("\"comma_address\" : \"0x02E8\""))

@@ -88,7 +88,7 @@ import Testing
         let d = Self.decide(hole: [7, 8, 0, 0, 0, 0], listed: Self.diam78, record: nil)
         #expect(d.address == .listed)
         #expect(d.reason == .neitherValid)
-        #expect(d.warning?.contains("neither holds valid codes (0...6) for systems 1...2") == true)
+        #expect(d.warning?.contains("neither holds valid codes (0...6) for channels 1...2") == true)
     }
 
     @Test func overrideWinsWithoutWarning() {

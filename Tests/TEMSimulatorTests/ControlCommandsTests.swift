@@ -15,6 +15,31 @@ import Testing
         #expect(line.apply(command: "fault bogus").hasPrefix("error: invalid fault 'bogus'"))
     }
 
+    /// `comma finer|coarser [N]` reprograms the codes and rescales L + F: the totals stay.
+    @Test func commaReprogramsWithTotalsUnchanged() throws {
+        let energy = try #require(ValueCatalog.definition(named: "energy.2"))
+        let volume = try #require(ValueCatalog.definition(named: "volume.3"))
+        func values(_ address: UInt8) -> [Double] {
+            var image = T2KImage()
+            image.store(line.t2k(address: address)!, at: 0)
+            return [energy, volume].map { image.value(of: $0)! }
+        }
+        let before = values(1), other = values(2)
+        #expect(line.apply(command: "comma finer 1") == "ok comma.1=4,5,4,4,4,4 comma.2=3,4,3,3,3,3")
+        #expect(line.t2k(address: 1)![Int(T2KMap.comma)...].prefix(6) == [4, 5, 4, 4, 4, 4])
+        for (now, then) in zip(values(1), before) { #expect(abs(now / then - 1) < 1e-9, "\(now) vs \(then)") }
+        #expect(values(2) == other)
+        #expect(line.apply(command: "comma coarser") == "ok comma.1=3,4,3,3,3,3 comma.2=2,3,2,2,2,2")
+        for (now, then) in zip(values(2), other) { #expect(abs(now / then - 1) < 1e-9, "\(now) vs \(then)") }
+        #expect(line.apply(command: "comma finer 9") == "error: no meter at address 9")
+        #expect(line.apply(command: "comma sideways") == "error: comma takes finer or coarser")
+        // Records written from now on carry the new codes.
+        _ = line.apply(command: "advance 1h")
+        let meter = try #require(line.meter(at: 2))
+        let newest = UInt32(meter.recordsWritten(.hourly) - 1) * UInt32(ArchiveRecord.size)
+        #expect(meter.flash(at: newest + UInt32(ArchiveRecordLayout.commaOffset), count: 6) == [2, 3, 2, 2, 2, 2])
+    }
+
     @Test func restartAdvanceAndStatus() throws {
         let serial = line.meter(at: 1)!.serialNumber
         let other = line.meter(at: 2)!.serialNumber

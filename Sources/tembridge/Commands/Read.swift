@@ -26,7 +26,9 @@ struct Read: ParsableCommand {
         let image = try client.read(ReadPlanner.plan(values: definitions, comma: decision.address), address: meter.meterAddress)
         let values = definitions.map { ($0, image.value(of: $0, comma: decision.address)) }
         let warnings =
-            (decision.warning.map { [$0] } ?? []) + Plausibility.warnings(image, comma: decision.address).map(\.message)
+            (decision.warning.map { [$0] } ?? [])
+            + Plausibility.warnings(image, comma: decision.address, commaChannels: decision.checkedChannels)
+            .map(\.message)
         switch format {
         case .json:
             for warning in warnings { printError("meter \(meter.address): warning: \(warning)") }

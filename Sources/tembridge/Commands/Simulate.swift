@@ -68,6 +68,10 @@ struct Simulate: ParsableCommand {
     @Option(help: "Where the meters keep comma in T2K: 0x2FA (as listed) or 0x2E8 (then diam78 sits at 0x2FA).")
     var commaAddress: String?
 
+    @Option(
+        name: .customLong("diam78"), help: "diam78 of flowmeters 7 and 8 in mm, written at 0x2FA when comma is at 0x2E8: 15,20.")
+    var diameter78: String?
+
     @Option(help: "Serve a `tembridge dump` file, frozen, instead of simulated meters.")
     var image: String?
 
@@ -84,6 +88,7 @@ struct Simulate: ParsableCommand {
         if let reportingDay { query["reporting_day"] = "\(reportingDay)" }
         if let dayHour { query["day_hour"] = "\(dayHour)" }
         if let clockBack { query["clock_back"] = "\(clockBack)" }
+        if let diameter78 { query["diam78"] = diameter78 }
         if let image { query["image"] = image }
         let options = try SimulatorOptions(query: query)
 
