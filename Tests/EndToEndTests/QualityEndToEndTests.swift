@@ -197,7 +197,8 @@ import Testing
             log.contains(
                 "meter m: comma at 0x02E8 (its scaling continues the newest hourly record's integrators; the record's comma differs)"
             ), "\(log)")
-        #expect(log.components(separatedBy: "meter m: comma at 0x02E8 (agrees with the newest hourly record)").count == 3)
+        // At start and after the change back (a record written at an hour boundary may add one).
+        #expect(log.components(separatedBy: "meter m: comma at 0x02E8 (agrees with the newest hourly record)").count >= 3)
         #expect(all.allSatisfy { $0.quality & 2 == 0 }, "comma never unconfirmed")
     }
 }
