@@ -277,6 +277,12 @@ import Testing
                 #expect(Self.close(shown[period], Self.value(r, "temperature.\(n)"), 1e-12), "t\(n) \(period)")
             }
         }
+        // Until the page has half a minute of readings, heat power is the newest archived hour's.
+        let (a, b) = (last[last.count - 2], last[last.count - 1])
+        let power = Self.value(b, "energy.1")! - Self.value(a, "energy.1")!
+        let tile = Self.matches(
+            #"data-headline="power\.1"[^>]*><div class="label">[^<]*</div><div class="[^"]*">([^<]+)<"#, in: dom)
+        #expect(tile == [String(format: "%.3f", power)], "\(tile) vs \(power)")
         let monthly =
             try JSONSerialization.jsonObject(
                 with: Data(try httpGet("http://127.0.0.1:\(rig.port)/api/history?meter=heat1&kind=monthly&format=json").body.utf8)
