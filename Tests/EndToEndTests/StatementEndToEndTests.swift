@@ -148,6 +148,34 @@ import Testing
         }
         #expect(total["flags"]?.contains("missing") == !missing.isEmpty)
 
+        // Hourly: a row an hour of the day, each the hour's record minus the one before.
+        let hourly = Dictionary(
+            try rig.records("hourly").map { ($0["period"] as? String ?? "", $0) }, uniquingKeysWith: { _, last in last })
+        let hours = Self.table(try rig.report(["--from", to, "--to", to, "--kind", "hourly"]).stdout).rows
+        #expect(hours.count == 25 && hours.first?["date"] == "\(to)T00:00" && hours[23]["date"] == "\(to)T23:00")
+        func hour(_ day: String, _ h: Int) -> String { "\(day)T\(h < 10 ? "0" : "")\(h):00:00" }
+        var hoursChecked = 0
+        for (index, row) in hours.dropLast().enumerated() {
+            let now = hourly[hour(to, index)]
+            let before = hourly[index == 0 ? hour(dayBefore(to), 23) : hour(to, index - 1)]
+            guard let now, let before else { continue }
+            let expected = Self.value(now, "energy.1")! - Self.value(before, "energy.1")!
+            #expect(Self.close(Double(row["energy.1"] ?? ""), expected), "hour \(row["date"] ?? "")")
+            hoursChecked += 1
+        }
+        #expect(hoursChecked == 24, "\(hoursChecked) hours checked")
+        // Monthly: a row a month, the month's record minus the month before's.
+        let monthly = try rig.records("monthly")
+        if monthly.count >= 2 {
+            let (a, b) = (monthly[monthly.count - 2], monthly[monthly.count - 1])
+            let month = String((b["period"] as? String ?? "").prefix(7))
+            let rows = Self.table(try rig.report(["--from", month + "-01", "--to", month + "-01", "--kind", "monthly"]).stdout)
+                .rows
+            #expect(rows.first?["date"] == month)
+            let expected = Self.value(b, "energy.1")! - Self.value(a, "energy.1")!
+            #expect(Self.close(Double(rows.first?["energy.1"] ?? ""), expected), "month \(month)")
+        }
+
         // Gcal: the same rows times 3.6 / 4.1868.
         let gcal = Self.table(try rig.report(["--from", from, "--to", to, "--unit", "gcal"]).stdout).rows
         #expect(Self.close(Double(gcal.last?["energy.1"] ?? ""), Double(total["energy.1"]!)! * 3.6 / 4.1868))
