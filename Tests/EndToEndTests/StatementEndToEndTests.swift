@@ -17,11 +17,11 @@ import Testing
         let port: Int
         let mapping: String
 
-        init() throws {
-            sim = try Background([
-                "simulate", "--listen", "127.0.0.1:0", "--frozen", "--seed", "81", "--addresses", "1", "--history", "1000",
-                "--flash", "512", "--damaged", "daily:10",
-            ])
+        init(frozen: Bool = true) throws {
+            sim = try Background(
+                ["simulate", "--listen", "127.0.0.1:0"] + (frozen ? ["--frozen"] : []) + [
+                    "--seed", "81", "--addresses", "1", "--history", "1000", "--flash", "512", "--damaged", "daily:10",
+                ])
             let endpoint = "tcp://127.0.0.1:\(try sim.wait(for: #"on tcp://127\.0\.0\.1:(\d+)"#))"
             let dir = try temporaryFile("").components(separatedBy: "/").dropLast().joined(separator: "/")
             mapping = "\(dir)/map.yaml"
@@ -239,6 +239,48 @@ import Testing
         // A statement of a meter that is not in the mapping is one line and exit 1.
         let bad = try tembridge(["report", "--mapping", rig.mapping, "--meter", "nobody", "--from", days[5], "--to", days[6]])
         #expect(bad.status != 0 && bad.stderr.contains("no such meter") && bad.stderr.split(separator: "\n").count == 1)
+    }
+
+    @Test func theLiveTrendIsWhatThePagePolled() throws {
+        let rig = try Rig(frozen: false)
+        defer { rig.stop() }
+        let chromium = try ChromiumPipe()
+        defer { chromium.close() }
+        let session = try chromium.open("http://127.0.0.1:\(rig.port)/")
+        // What the page reads every second, read ten times as often meanwhile.
+        var seen: [Double] = []
+        let deadline = Date().addingTimeInterval(40)
+        while Date() < deadline {
+            let body = try httpGet("http://127.0.0.1:\(rig.port)/api/status").body
+            let status = try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any] ?? [:]
+            let meter = (status["meters"] as? [[String: Any]])?.first
+            if let t = (meter?["values"] as? [String: Any])?["temperature.1"] as? Double { seen.append(t) }
+            usleep(100_000)
+        }
+        let script = """
+            (() => {
+              const c = document.querySelector('svg[data-chart="live"]');
+              if (!c) return "null";
+              const get = (n) => Array.from(c.querySelectorAll('g[data-name="' + n + '"] [data-value]'))
+                .map((e) => [e.getAttribute("data-period"), Number(e.getAttribute("data-value"))]);
+              const label = document.querySelector('[data-headline="power.1"] .label').textContent;
+              return JSON.stringify({ power: get("power"), t1: get("temperature.1"), label });
+            })()
+            """
+        let text = try chromium.evaluate(script, session: session) ?? "null"
+        let live = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] ?? [:]
+        let t1 = (live["t1"] as? [[Any]] ?? []).compactMap { $0.last as? Double }
+        let times = (live["t1"] as? [[Any]] ?? []).compactMap { $0.first as? String }
+        #expect(t1.count >= 20, "\(text.prefix(500))")
+        #expect(times == times.sorted() && Set(times).count == times.count, "one point a poll, in time order")
+        #expect(Set(seen).count > 1, "the simulated meter moves")
+        // Every point is a value the console served (equal to 1e-12: Foundation's JSON parser).
+        let unseen = t1.filter { v in !seen.contains { abs($0 - v) <= 1e-12 * abs(v) } }
+        #expect(unseen.isEmpty, "\(unseen) not among \(Set(seen).sorted())")
+        // After half a minute, heat power is live: the rise of the energy integrators.
+        let power = (live["power"] as? [[Any]] ?? []).compactMap { $0.last as? Double }
+        #expect(!power.isEmpty && power.allSatisfy { $0 >= 0 && $0 < 10 }, "\(power)")
+        #expect(live["label"] as? String == "heat power 1")
     }
 
     /// The gray levels of a binary PGM (P5, 8 bits).
