@@ -5,6 +5,8 @@ import Foundation
 /// Chromium is looked for as `$TEMBRIDGE_CHROMIUM`, else `chromium`, `chromium-browser` or
 /// `google-chrome` on `PATH`; it runs without its sandbox (it opens only the page written here,
 /// which loads nothing) in a profile of its own under a temporary folder, removed afterwards.
+/// One print at a time: a gateway asked for many PDFs at once runs one Chromium after another,
+/// not one per request.
 public enum StatementPDF {
     /// Why no PDF was made: one line.
     public struct Failure: Error, CustomStringConvertible {
@@ -14,6 +16,8 @@ public enum StatementPDF {
 
     /// The PDF of `html`; at most `timeout` seconds.
     public static func print(_ html: String, timeout: Double = 120) throws(Failure) -> [UInt8] {
+        oneAtATime.wait()
+        defer { oneAtATime.signal() }
         guard let browser = chromium() else {
             throw Failure(
                 message: "format pdf needs Chromium (Debian package chromium): not found on PATH (or set TEMBRIDGE_CHROMIUM)")
@@ -55,6 +59,8 @@ public enum StatementPDF {
         }
         return [UInt8](data)
     }
+
+    private static let oneAtATime = DispatchSemaphore(value: 1)
 
     /// The browser to run, if there is one.
     static func chromium() -> String? {
