@@ -23,6 +23,9 @@ public struct StatementRequest: Sendable, Equatable {
         self.unit = unit
     }
 
+    /// The most rows a statement has (about 11 years of hours): a longer period is refused.
+    public static let maximumPeriods = 100_000
+
     /// The content type of the document.
     public var contentType: String {
         switch format {
@@ -46,6 +49,12 @@ public struct StatementRequest: Sendable, Equatable {
     /// The rendered document; one line saying why not (a store that cannot be read, no
     /// Chromium for a PDF).
     public func document(_ store: ArchiveStore) throws(StatementFailure) -> [UInt8] {
+        let count = (to - from) / Statement.longest(kind)
+        guard count < Self.maximumPeriods else {
+            throw StatementFailure(
+                message: "a \(kind.rawValue) statement of more than \(Self.maximumPeriods) rows: give a shorter period",
+                unavailable: false)
+        }
         let (statement, records): (Statement, [StoredRecord])
         do {
             (statement, records) = try self.statement(store)

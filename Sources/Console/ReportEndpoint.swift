@@ -53,7 +53,7 @@ extension ArchiveStoreReader {
             do {
                 return (200, query.request.contentType, try query.request.document(store))
             } catch {
-                throw HistoryRefusal(status: 503, message: error.message)
+                throw HistoryRefusal(status: error.unavailable ? 503 : 400, message: error.message)
             }
         } catch {
             return (error.status, "application/json", Array(error.json.utf8))

@@ -148,6 +148,19 @@ struct StatementTests {
         #expect(abs(m.total.values["temperature.1"]! - mean) < 1e-9)
     }
 
+    @Test func aStatementOfTooManyRowsIsRefused() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("statement-\(UUID().uuidString).sqlite").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let store = try ArchiveStore(path: path)
+        let request = StatementRequest(
+            meter: "m", kind: .hourly, from: Self.day0, to: Self.day0 + 20 * 365 * 86_400, format: .csv, unit: .mwh)
+        #expect(throws: StatementFailure.self) { try request.document(store) }
+        var daily = request
+        daily.kind = .daily
+        let csv = String(decoding: try daily.document(store), as: UTF8.self)
+        #expect(csv.split(separator: "\n").count == 1 + (20 * 365 + 1) + 1, "the header, 7301 days, the total")
+    }
+
     @Test func htmlHasASheetPerMonth() throws {
         let records = try (0..<40).map { d in
             try Self.record(.daily, period: Self.day0 + d * 86_400, energy: [UInt32(1000 + 10 * d)])
