@@ -9,7 +9,7 @@ SWIFT      ?= swift
 CONFIG     ?= debug
 BIN         = .build/$(CONFIG)/tembridge
 APT_PKGS    = libmodbus-dev mbpoll pkg-config libmosquitto-dev mosquitto mosquitto-clients openssl socat python3-pymodbus \
-              libsqlite3-dev libpq-dev postgresql chromium curl
+              libsqlite3-dev libpq-dev postgresql chromium curl poppler-utils
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all deps build release demo test bench fuzz fuzz-smoke soak clean

@@ -86,7 +86,9 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ]
+            ],
+            // The status page (HTML, style and script), compiled into the binary.
+            resources: [.embedInCode("Resources/status.html")]
         ),
         // The sd_notify protocol for `serve` under systemd (Type=notify, WatchdogSec=). POSIX only.
         .target(name: "Systemd"),

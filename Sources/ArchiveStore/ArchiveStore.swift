@@ -1,6 +1,7 @@
 // The ArchiveStore module owns the archive records tembridge keeps: the SQLite file (the only
 // code that touches SQLite's C API), forwarding to PostgreSQL (the only code that touches
-// libpq), the backfill/follow walk as a value, and the queries `history` and `report` read.
+// libpq), the backfill/follow walk as a value, the queries `history` and `report` read, and the
+// statement of heat consumption made from them (Statement*.swift; the PDF by running Chromium).
 // It must not import the Modbus server, the links or the mapping: it stores what it is given.
 
 import CSQLite

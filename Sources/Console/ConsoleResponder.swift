@@ -6,13 +6,13 @@ import NIOCore
 
 /// Which page a request is for: decided from the method and path alone.
 enum Route: Equatable {
-    case page, metrics, health, status, registers, trace, history
+    case page, metrics, health, status, registers, trace, history, report
     case notFound
     case methodNotAllowed
 
     static let paths: [String: Route] = [
         "/": .page, "/metrics": .metrics, "/health": .health, "/api/status": .status,
-        "/api/registers.csv": .registers, "/api/trace": .trace, "/api/history": .history,
+        "/api/registers.csv": .registers, "/api/trace": .trace, "/api/history": .history, "/api/report": .report,
     ]
 
     /// GET of a known path; any other method of a known path is 405 (the console is read-only);
@@ -68,8 +68,10 @@ struct ConsoleResponder: HTTPResponder {
             return response
         case .page:
             let status = bridge.status()
-            let gaps = await offloaded { [archive] in archive.gapCounts(status.mapping) }
-            return body(page(status, gaps: gaps), type: "text/html; charset=utf-8")
+            let (gaps, charts) = await offloaded { [archive] in
+                (archive.gapCounts(status.mapping), archive.chartRecords(status.mapping))
+            }
+            return body(page(status, gaps: gaps, charts: charts), type: "text/html; charset=utf-8")
         case .metrics:
             return body(exposition.render(bridge.status()), type: "text/plain; version=0.0.4; charset=utf-8")
         case .health:
@@ -88,17 +90,24 @@ struct ConsoleResponder: HTTPResponder {
             let parameters = request.uri.queryParameters.map { (key: String($0.key), value: String($0.value)) }
             let answer = await offloaded { [archive] in archive.history(parameters: parameters, mapping: mapping) }
             return body(answer.body, type: answer.type, status: .init(code: answer.status))
+        case .report:
+            let mapping = bridge.status().mapping
+            let parameters = request.uri.queryParameters.map { (key: String($0.key), value: String($0.value)) }
+            let answer = await offloaded { [archive] in archive.report(parameters: parameters, mapping: mapping) }
+            return body(answer.body, type: answer.type, status: .init(code: answer.status))
         }
     }
 
-    /// The status page with the current status, register table and recent frames built in, so it
-    /// shows everything at once (and to a browser that runs no script for long).
-    private func page(_ status: BridgeStatus, gaps: [String: [String: Int]]?) -> String {
+    /// The status page with the current status, register table, recent frames and the first
+    /// meters' chart records built in, so it shows everything at once (and to a browser that runs
+    /// no script for long).
+    private func page(_ status: BridgeStatus, gaps: [String: [String: Int]]?, charts: String?) -> String {
         var names = MeterNames(bridge: bridge)
         let frames = instruments.trace.recent.map { TraceHub.json($0) { names.name(line: $0, address: $1) } }
         let initial =
             "{\"status\":" + JSON.encode(StatusDocument(status, version: version, gaps: gaps)) + ",\"registers\":"
-            + JSON.encode(RegisterTable.csv(status.mapping)) + ",\"trace\":[" + frames.joined(separator: ",") + "]}"
+            + JSON.encode(RegisterTable.csv(status.mapping)) + ",\"trace\":[" + frames.joined(separator: ",") + "]"
+            + (charts.map { ",\"history\":" + $0 } ?? "") + "}"
         // "</" cannot end the script element inside a JSON string written as "<\/".
         return StatusPage.html.replacing("/*INITIAL*/null", with: initial.replacing("</", with: "<\\/"))
     }
@@ -127,10 +136,14 @@ struct ConsoleResponder: HTTPResponder {
     }
 
     private func body(_ text: String, type: String, status: HTTPResponse.Status = .ok) -> Response {
+        body(Array(text.utf8), type: type, status: status)
+    }
+
+    private func body(_ bytes: [UInt8], type: String, status: HTTPResponse.Status = .ok) -> Response {
         var headers = HTTPFields()
         headers[.contentType] = type
         headers[.cacheControl] = "no-store"
-        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 
     private func text(_ status: HTTPResponse.Status, _ message: String) -> Response {

@@ -4,9 +4,10 @@ import Dispatch
 import Synchronization
 import TEMProtocol
 
-/// What a `/api/history?meter=&kind=&from=&to=&format=csv|json` request asks for, decided from
-/// its parameters and the running mapping alone (no I/O): the records `tembridge history
-/// --mapping FILE --meter M --kind K --from D --to D --format F` would print, or why not.
+/// What a `/api/history?meter=&kind=&from=&to=&format=csv|json&last=N` request asks for, decided
+/// from its parameters and the running mapping alone (no I/O): the records `tembridge history
+/// --mapping FILE --meter M --kind K --from D --to D --format F` would print, or why not; with
+/// `last`, only the newest N of them (the status page's charts ask for the last week's hours).
 struct HistoryQuery: Equatable {
     var meter: String?
     var kind: ArchiveKind
@@ -14,8 +15,9 @@ struct HistoryQuery: Equatable {
     var from: Int?
     var to: Int?
     var format: ArchiveRecordText.Format
+    var last: Int?
 
-    static let parameterNames = ["meter", "kind", "from", "to", "format"]
+    static let parameterNames = ["meter", "kind", "from", "to", "format", "last"]
 
     /// `parameters` as the query string gives them, values percent-decoded. An empty value is
     /// no value (`meter=`: every meter; `format=`: csv).
@@ -23,14 +25,7 @@ struct HistoryQuery: Equatable {
         guard mapping.archiveStore != nil else {
             throw HistoryRefusal(status: 404, message: "no archive_store section in the mapping: no history is kept")
         }
-        var given: [String: String] = [:]
-        for (key, value) in parameters {
-            guard Self.parameterNames.contains(key) else {
-                throw HistoryRefusal.badRequest("unknown parameter '\(key)': use \(Self.parameterNames.joined(separator: ", "))")
-            }
-            guard given[key] == nil else { throw HistoryRefusal.badRequest("parameter '\(key)' given twice") }
-            if !value.isEmpty { given[key] = value }
-        }
+        let given = try HistoryRefusal.given(parameters, names: Self.parameterNames)
         guard let kindText = given["kind"] else { throw HistoryRefusal.badRequest("kind: missing: hourly, daily or monthly") }
         guard let kind = ArchiveKind(rawValue: kindText) else {
             throw HistoryRefusal.badRequest("kind '\(kindText)': not hourly, daily or monthly")
@@ -55,13 +50,18 @@ struct HistoryQuery: Equatable {
             throw HistoryRefusal.badRequest("format '\(formatText)': not csv or json")
         }
         self.format = format
+        if let text = given["last"] {
+            guard let n = Int(text), n > 0 else { throw HistoryRefusal.badRequest("last '\(text)': not a whole number above 0") }
+            last = n
+        }
     }
 
     /// The records' text, byte for byte as `history` prints it.
     func text(from store: ArchiveStore) throws(HistoryRefusal) -> String {
         let records: [StoredRecord]
         do {
-            records = try store.records(meter: meter, kind: kind, from: from, to: to)
+            let selected = try store.records(meter: meter, kind: kind, from: from, to: to)
+            records = last.map { Array(selected.suffix($0)) } ?? selected
         } catch {
             throw HistoryRefusal(status: 503, message: "archive store \(store.path): \(error.message)")
         }
@@ -83,6 +83,19 @@ struct HistoryRefusal: Error, Equatable {
     let message: String
 
     static func badRequest(_ message: String) -> Self { Self(status: 400, message: message) }
+
+    /// The query's parameters by name, each of `names` at most once; an empty value is no value.
+    static func given(_ parameters: [(key: String, value: String)], names: [String]) throws(HistoryRefusal) -> [String: String] {
+        var given: [String: String] = [:]
+        for (key, value) in parameters {
+            guard names.contains(key) else {
+                throw badRequest("unknown parameter '\(key)': use \(names.joined(separator: ", "))")
+            }
+            guard given[key] == nil else { throw badRequest("parameter '\(key)' given twice") }
+            if !value.isEmpty { given[key] = value }
+        }
+        return given
+    }
 
     /// The body: one line of JSON.
     var json: String { "{\"error\":" + JSONText.string(message) + "}\n" }
@@ -117,6 +130,30 @@ final class ArchiveStoreReader: Sendable {
             return (error.status, "application/json", error.json)
         }
     }
+
+    /// The records the status page's charts draw, served with the page for its first
+    /// `chartMeters` meters: `{"NAME":{"hourly":[…],"monthly":[…]}}`, each list the newest 169
+    /// hourly and 13 monthly records as `/api/history?…&format=json&last=N` gives them (the kinds
+    /// the store keeps); nil without a store or when it cannot be read.
+    func chartRecords(_ mapping: Mapping) -> String? {
+        guard let config = mapping.archiveStore, let store = try? store(config) else { return nil }
+        let text = ArchiveRecordText(format: .json, identified: true)
+        var meters: [String] = []
+        for meter in mapping.meters.prefix(Self.chartMeters) {
+            var kinds: [String] = []
+            for (kind, last) in [(ArchiveKind.hourly, 169), (.monthly, 13)] where config.kinds.contains(kind) {
+                guard let records = try? store.records(meter: meter.name, kind: kind),
+                    let json = try? text.document(Array(records.suffix(last)))
+                else { return nil }
+                kinds.append(JSONText.string(kind.rawValue) + ":" + json)
+            }
+            meters.append(JSONText.string(meter.name) + ":{" + kinds.joined(separator: ",") + "}")
+        }
+        return "{" + meters.joined(separator: ",") + "}"
+    }
+
+    /// How many meters' chart records come with the page (the others' are fetched).
+    static let chartMeters = 20
 
     /// Missing periods per meter and kind (the kinds the mapping keeps), from the store's gaps;
     /// nil without an archive_store section or when the store cannot be read.

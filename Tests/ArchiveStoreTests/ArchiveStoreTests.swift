@@ -111,37 +111,6 @@ struct ArchiveStoreTests {
         #expect(ArchiveStore.problem(openingAt: try Self.temporaryPath()) == nil)
     }
 
-    @Test func theReportTakesDifferencesOfDailyReadings() throws {
-        let day0 = Self.start
-        let records = try (0..<5).filter { $0 != 2 }.map { d in
-            var raw = Self.raw(period: day0 + d * 86_400, energy: UInt32(1000 + 10 * d))
-            raw.replaceSubrange(
-                ArchiveRecord.Offset.written..<(ArchiveRecord.Offset.written + 4),
-                with: MeterClock(unixSeconds: day0 + (d + 1) * 86_400).archiveStampBytes)
-            return try StoredRecord(serialNumber: 1, kind: .daily, meter: "m", raw: raw)
-        }
-        let report = ConsumptionReport(meter: "m", from: day0 + 86_400, to: day0 + 4 * 86_400, records: records)
-        let energy = report.systems[0].quantities[0]
-        #expect(energy.start == 1000)  // the day before --from: the reading at 00:00 of --from
-        #expect(energy.end == 1040)
-        #expect(energy.difference == 40)
-        #expect(report.missingDays == [day0 + 2 * 86_400])
-    }
-
-    /// A daily record whose period starts at 06:00 counts for its day: no day is called missing.
-    @Test func theReportCountsADailyRecordForItsDayWhateverItsHour() throws {
-        let day0 = Self.start
-        let records = try (0..<5).map { d in
-            try StoredRecord(
-                serialNumber: 1, kind: .daily, meter: "m", raw: Self.raw(period: day0 + d * 86_400 + 6 * 3600, energy: UInt32(d)))
-        }
-        let report = ConsumptionReport(meter: "m", from: day0 + 86_400, to: day0 + 4 * 86_400, records: records)
-        #expect(report.missingDays.isEmpty)
-        #expect(report.systems[0].quantities[0].difference == 4)
-    }
-
-    /// A record whose period stamp is not a date: kept with its raw bytes and every field that
-    /// decodes, flagged damaged, filed under the period the walk gives it; read again, not doubled.
     @Test func aDamagedRecordIsKeptOnce() throws {
         let store = try ArchiveStore(path: try Self.temporaryPath())
         var raw = Self.raw(period: Self.start + 3600, energy: 55)

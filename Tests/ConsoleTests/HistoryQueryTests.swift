@@ -36,7 +36,8 @@ import Testing
         let q = try Self.query([
             ("meter", "flat 2"), ("kind", "daily"), ("from", "2024-01-10"), ("to", "2024-01-20"), ("format", "json"),
         ]).get()
-        #expect(q.meter == "flat 2" && q.kind == .daily && q.format == .json)
+        #expect(q.meter == "flat 2" && q.kind == .daily && q.format == .json && q.last == nil)
+        #expect(try Self.query([("kind", "hourly"), ("last", "169")]).get().last == 169)
         // As `history --from 2024-01-10 --to 2024-01-20`: the first second to the last of the days.
         #expect(q.from == 1_704_844_800 && q.to == 1_705_795_199)
         #expect(q.contentType == "application/json")
@@ -57,7 +58,8 @@ import Testing
             ([("kind", "daily"), ("from", "yesterday")], "from 'yesterday': write YYYY-MM-DD or YYYY-MM-DDTHH:MM"),
             ([("kind", "daily"), ("to", "2024-02-30")], "to '2024-02-30': not a real date"),
             ([("kind", "daily"), ("format", "table")], "format 'table': not csv or json"),
-            ([("kind", "daily"), ("limit", "3")], "unknown parameter 'limit': use meter, kind, from, to, format"),
+            ([("kind", "daily"), ("limit", "3")], "unknown parameter 'limit': use meter, kind, from, to, format, last"),
+            ([("kind", "daily"), ("last", "0")], "last '0': not a whole number above 0"),
             ([("kind", "daily"), ("kind", "hourly")], "parameter 'kind' given twice"),
         ]
         for (pairs, message) in cases {

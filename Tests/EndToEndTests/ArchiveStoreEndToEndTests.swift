@@ -147,7 +147,7 @@ import Testing
         #expect(try Self.history(mapping, "hourly").count == 1728)
         #expect(try Self.history(mapping, "monthly").map(Self.withoutIdentity) == (try Self.archive(endpoint, "monthly")))
 
-        // The report's totals are the differences of the daily readings.
+        // The statement's totals are the differences of the daily readings.
         let out = try tembridge(
             ["report", "--mapping", mapping, "--meter", "heat1", "--from", "2024-01-10", "--to", "2024-02-05"])
         #expect(out.status == 0, "\(out.stderr)")
@@ -156,11 +156,12 @@ import Testing
             guard let line = daily.first(where: { $0.split(separator: ",")[3].hasPrefix(day) }) else { return nil }
             return Double(line.split(separator: ",", omittingEmptySubsequences: false)[columns.firstIndex(of: name)!])
         }
+        let lines = out.stdout.split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false) }
+        let header = lines.first.map { $0.map(String.init) } ?? []
+        #expect(lines.count == 1 + 27 + 1 && lines.last?.first == "total", "27 days and the total")
         for system in 1...2 {
-            for quantity in ["energy", "volume", "mass"] {
-                let name = "\(quantity).\(system)"
-                let row = out.stdout.split(separator: "\n").first { $0.contains(",\(name),") }
-                let difference = row.flatMap { Double($0.split(separator: ",").last!) }
+            for name in ["energy.\(system)", "volume.\(2 * system - 1)", "mass.\(2 * system)"] {
+                let difference = header.firstIndex(of: name).flatMap { Double(lines.last![$0]) }
                 let expected = reading("2024-02-05", name)! - reading("2024-01-09", name)!
                 #expect(difference != nil && abs(difference! - expected) < 1e-9 * max(1, abs(expected)), "\(name)")
             }
@@ -170,8 +171,8 @@ import Testing
                 "report", "--mapping", mapping, "--meter", "heat1", "--from", "2024-01-10", "--to", "2024-02-05", "--format",
                 "html",
             ])
-        #expect(html.stdout.contains("Missing days: none"))
-        // Printed by a browser: one A4 page (595 × 842 pt).
+        #expect(html.stdout.contains(#"Missing: <span class="missing-list">none</span>"#))
+        // Printed by a browser: one A4 landscape sheet (842 × 595 pt) per month and system.
         let page = try temporaryFile(html.stdout, name: "report.html")
         let pdf = page + ".pdf"
         let print = Process()
@@ -185,8 +186,8 @@ import Testing
         try print.run()
         print.waitUntilExit()
         let printed = String(decoding: (try? Data(contentsOf: URL(fileURLWithPath: pdf))) ?? Data(), as: UTF8.self)
-        #expect(printed.contains("/Count 1"), "one page")
-        #expect(printed.contains("/MediaBox [0 0 594.95996 841.91998]"), "A4")
+        #expect(printed.contains("/Count 4"), "January and February, systems 1 and 2")
+        #expect(printed.contains("/MediaBox [0 0 841.91998 594.95996]"), "A4 landscape")
     }
 
     @Test func fullMonthlyRingOf1MiB() throws {
