@@ -170,7 +170,9 @@ public final class Poller: Sendable {
                     meter.identifyFailed(at: MonotonicClock.now())
                 }
             }
-            return Snapshot(image: image, archive: state.archive.records, comma: decision.address, time: MonotonicClock.now())
+            return Snapshot(
+                image: image, archive: state.archive.records, comma: decision.address,
+                sharedCommaBytes: SharedCommaBytes.readable(under: decision), time: MonotonicClock.now())
         } catch {
             throw .exchange(error)
         }

@@ -11,13 +11,20 @@ public struct Snapshot: Sendable {
     public let archive: [ArchiveKind: ArchiveRecord]
     /// Where this meter keeps its `comma` codes (decided by `CommaDetection`).
     public let comma: CommaAddress
+    /// True when `comma` is proven to live at 0x02E8, so 0x02FA holds `diam78`
+    /// (`SharedCommaBytes.readable(under:)`).
+    public let sharedCommaBytes: Bool
     /// Monotonic time the poll finished, nanoseconds.
     public let time: UInt64
 
-    public init(image: T2KImage, archive: [ArchiveKind: ArchiveRecord], comma: CommaAddress = .listed, time: UInt64) {
+    public init(
+        image: T2KImage, archive: [ArchiveKind: ArchiveRecord], comma: CommaAddress = .listed,
+        sharedCommaBytes: Bool = false, time: UInt64
+    ) {
         self.image = image
         self.archive = archive
         self.comma = comma
+        self.sharedCommaBytes = sharedCommaBytes
         self.time = time
     }
 
@@ -25,7 +32,7 @@ public struct Snapshot: Sendable {
     public func value(of definition: ValueDefinition) -> Double? {
         switch definition.source {
         case let .archive(kind, name): archive[kind]?.values[name]
-        default: image.value(of: definition, comma: comma)
+        default: image.value(of: definition, comma: comma, sharedCommaBytes: sharedCommaBytes)
         }
     }
 }
