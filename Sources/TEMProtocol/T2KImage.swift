@@ -70,7 +70,7 @@ public struct T2KImage: Sendable, Hashable {
         case let .flowLimit(gMax, percent, factor):
             guard let g = field(.f32, at: gMax), let p = field(.u8, at: percent) else { return nil }
             return g * p * factor
-        case .status, .archive:
+        case .status, .archive, .archiveWindow:
             return nil
         }
     }

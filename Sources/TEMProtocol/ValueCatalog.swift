@@ -15,6 +15,8 @@ public enum ValueSource: Sendable, Hashable {
     /// A field whose bytes the seed also lists as `comma` (`diam78` at 0x02FA): decoded only
     /// where `SharedCommaBytes.readable(under:)` says `comma` lives elsewhere, else missing.
     case sharedWithComma(address: UInt16, type: FieldType)
+    /// A register of the archive window (served per Modbus connection from the archive store).
+    case archiveWindow(ArchiveWindowValue)
     /// A bridge status value, not read from the meter.
     case status(StatusValue)
     /// A value of the newest complete archive record of one kind: `time`, `energy.1`, ….
@@ -85,7 +87,7 @@ public struct ValueDefinition: Sendable, Hashable {
     /// True when the value is read from the meter's live memory (T2K).
     public var isFromT2K: Bool {
         switch source {
-        case .status, .archive: false
+        case .status, .archive, .archiveWindow: false
         default: true
         }
     }
@@ -108,7 +110,7 @@ public struct ValueDefinition: Sendable, Hashable {
             return [T2KMap.flashType...(T2KMap.flashType + 1)]
         case let .flowLimit(gMax, percent, _):
             return [gMax...(gMax + 3), percent...percent]
-        case .status, .archive:
+        case .status, .archive, .archiveWindow:
             return []
         }
     }
@@ -232,6 +234,7 @@ public enum ValueCatalog {
                     "newest complete \(kind.rawValue) record: \(field.description)", .archive(kind, field.name))
             }
         }
+        out += ArchiveWindowValues.definitions
         return out
     }
 }

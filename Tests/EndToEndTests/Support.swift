@@ -176,6 +176,13 @@ final class ModbusClient {
         modbus_set_slave(ctx, Int32(unit))
         return modbus_write_register(ctx, Int32(address), value) == 1 ? nil : ModbusFailure(errno: errno)
     }
+
+    /// FC16 (Write Multiple Registers) through libmodbus; nil on success.
+    func writeRegisters(unit: Int, address: Int, values: [UInt16]) -> ModbusFailure? {
+        modbus_set_slave(ctx, Int32(unit))
+        return modbus_write_registers(ctx, Int32(address), Int32(values.count), values) == values.count
+            ? nil : ModbusFailure(errno: errno)
+    }
 }
 
 /// A failed Modbus request: the exception code if the server sent one.
