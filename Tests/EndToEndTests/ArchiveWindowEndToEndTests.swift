@@ -20,10 +20,11 @@ import Testing
             - { address: 1016, value: archive_window.volume.1, type: uint32, scale: 1000 }
         """
 
-    static func map(store: String) -> String {
+    static func map(store: String, rtu: String? = nil) -> String {
         """
         server:
           listen: 127.0.0.1:0
+        \(rtu.map { "  rtu:\n    - port: serial://\($0)?baud=19200\n      unit_ids: [1]" } ?? "")
         lines:
           - { name: l, endpoint: "sim://?seed=5&frozen=1&history=72", timeout: 500ms, retries: 1 }
         meters:
@@ -77,10 +78,10 @@ import Testing
         let port: Int
         let mapping: String
 
-        init() throws {
+        init(rtu: String? = nil) throws {
             let dir = try temporaryFile("").components(separatedBy: "/").dropLast().joined(separator: "/")
             mapping = "\(dir)/map.yaml"
-            try ArchiveWindowEndToEndTests.map(store: "\(dir)/archive.sqlite").write(
+            try ArchiveWindowEndToEndTests.map(store: "\(dir)/archive.sqlite", rtu: rtu).write(
                 toFile: mapping, atomically: true, encoding: .utf8)
             let check = try tembridge(["check", "--mapping", mapping])
             guard check.status == 0 else { throw TestFailure("check: \(check.stdout)") }
@@ -203,6 +204,28 @@ import Testing
         #expect(try Self.shown(again).status == 0)
     }
 
+    @Test func anRTUMasterHasItsOwnCursor() throws {
+        let pty = try PTYPair()
+        let rig = try Rig(rtu: pty.a)
+        defer { rig.stop() }
+        _ = try rig.server.wait(for: "serving Modbus RTU on")
+        let hourly = try Self.history(rig.mapping, kind: "hourly")
+        try #require(hourly.count > 12)
+        let rtu = try RTUClient(path: pty.b)
+        let tcp = try ModbusClient(port: rig.port)
+        #expect(tcp.writeRegisters(unit: 1, address: 1000, values: Self.cursor(hourly[3].period, kind: 1)) == nil)
+        // FC06 field by field over RTU, then a step.
+        for (i, value) in Self.cursor(hourly[10].period, kind: 1).enumerated() {
+            #expect(rtu.writeRegister(unit: 1, address: 1000 + i, value: value) == nil)
+        }
+        Self.expect(Shown(try rtu.read(unit: 1, address: 1000, count: 18).get()), is: hourly[10], kind: 1)
+        #expect(rtu.writeRegister(unit: 1, address: 1005, value: 1) == nil)
+        Self.expect(Shown(try rtu.read(unit: 1, address: 1000, count: 18).get()), is: hourly[11], kind: 1)
+        #expect(rtu.writeRegister(unit: 1, address: 1006, value: 1)?.exception == 2)
+        // The TCP master's cursor is its own.
+        Self.expect(try Self.shown(tcp), is: hourly[3], kind: 1)
+    }
+
     /// pymodbus as an independent client: FC16 the period, FC06 a step, FC03 the window.
     static let pymodbusScript = """
         import sys
@@ -231,17 +254,8 @@ import Testing
         let hourly = try Self.history(rig.mapping, kind: "hourly")
         try #require(hourly.count > 8)
         let cursor = Self.cursor(hourly[7].period, kind: 1)
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        p.arguments = ["-c", Self.pymodbusScript, String(rig.port)] + cursor[0..<4].map(String.init)
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let errors = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        #expect(p.terminationStatus == 0, "\(errors)")
+        let run = try python(Self.pymodbusScript, [String(rig.port)] + cursor[0..<4].map(String.init))
+        #expect(run.status == 0, "\(run.stderr)")
         func words(_ s: Stored) -> String {
             let c = Self.cursor(s.period, kind: 1)
             let period = [UInt16(s.period >> 16), UInt16(s.period & 0xFFFF)]
@@ -249,7 +263,7 @@ import Testing
             return (c + [0, 1, 0] + period + time).map(String.init).joined(separator: " ")
         }
         #expect(
-            text.split(separator: "\n").map(String.init) == [
+            run.stdout.split(separator: "\n").map(String.init) == [
                 "fc16 ok", "found " + words(hourly[7]), "fc06 ok", "next " + words(hourly[8]), "status write exception 2",
             ])
     }
