@@ -76,6 +76,35 @@ import Testing
         }
     }
 
+    @Test func theConsoleAndMQTTShowThem() throws {
+        let broker = try MosquittoBroker()
+        defer { broker.stop() }
+        let subscriber = try Subscriber(port: broker.port, topics: ["tem/m/state"])
+        defer { subscriber.stop() }
+        let yaml =
+            Self.map("sim://?frozen=1&seed=3&comma=0x2E8")
+            + "http:\n  listen: 127.0.0.1:0\nmqtt:\n  broker: mqtt://127.0.0.1:\(broker.port)\n  topic: tem\n  interval: 200ms\n"
+        let (server, _, _) = try BridgeEndToEndTests.serve(yaml)
+        defer { server.stop() }
+        let httpPort = try server.wait(for: #"console on http://127\.0\.0\.1:(\d+)/"#)
+        // MQTT state: the mapped configuration values by name.
+        let state = try subscriber.wait(for: "tem/m/state") { $0.contains("programmed_temperature.5") }
+        let json = try JSONSerialization.jsonObject(with: Data(state.utf8)) as! [String: Any]
+        let published = json["values"] as! [String: Any]
+        #expect(published["programmed_temperature.5"] as? Double == 5)
+        #expect(published["channels.temperature.1"] as? Double == 0x13)
+        #expect(published["diameter.7"] as? Double == 15)
+        // The console's /api/status: the same.
+        let answer = try httpGet("http://127.0.0.1:\(httpPort)/api/status")
+        #expect(answer.status == 200)
+        let status = try JSONSerialization.jsonObject(with: Data(answer.body.utf8)) as! [String: Any]
+        let meter = (status["meters"] as! [[String: Any]])[0]
+        let values = meter["values"] as! [String: Any]
+        #expect(values["programmed_temperature.5"] as? Double == 5)
+        #expect(values["channels.temperature.1"] as? Double == 0x13)
+        #expect(values["gmax.8"] != nil)
+    }
+
     @Test func registersListsThemWithUnits() throws {
         let file = try temporaryFile(Self.map("sim://?frozen=1&seed=3"))
         let out = try tembridge(["registers", "--mapping", file, "--format", "csv"])
