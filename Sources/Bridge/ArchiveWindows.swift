@@ -166,19 +166,28 @@ public final class ArchiveWindows: ArchiveWindowService {
 
     /// The first stored record with a period at or after `start` (any, when nil).
     private func neighbour(_ meter: String, _ kind: ArchiveKind, after start: Int?) throws(StoreError) -> StoredRecord? {
-        if let start, let near = try store.records(meter: meter, kind: kind, from: start, to: start + Self.reach(kind)).first {
+        if let start,
+            let near = try Self.earliest(store.records(meter: meter, kind: kind, from: start, to: start + Self.reach(kind)))
+        {
             return near
         }
-        return try store.records(meter: meter, kind: kind, from: start).first
+        return try Self.earliest(store.records(meter: meter, kind: kind, from: start))
     }
 
     /// The last stored record with a period before `end` (any, when nil).
     private func neighbour(_ meter: String, _ kind: ArchiveKind, before end: Int?) throws(StoreError) -> StoredRecord? {
-        if let end, let near = try store.records(meter: meter, kind: kind, from: end - Self.reach(kind), to: end - 1).last {
+        if let end, let near = try Self.latest(store.records(meter: meter, kind: kind, from: end - Self.reach(kind), to: end - 1))
+        {
             return near
         }
-        return try store.records(meter: meter, kind: kind, to: end.map { $0 - 1 }).last
+        return try Self.latest(store.records(meter: meter, kind: kind, to: end.map { $0 - 1 }))
     }
+
+    /// The store orders a meter's records by serial number, then period: a replaced meter's
+    /// records come in two runs, so the nearest period is looked for across both.
+    private static func earliest(_ records: [StoredRecord]) -> StoredRecord? { records.min { $0.period < $1.period } }
+
+    private static func latest(_ records: [StoredRecord]) -> StoredRecord? { records.max { $0.period < $1.period } }
 
     /// Every register of `window`: the cursor as it stands, the status, and the record's values
     /// encoded as the map says (NaN, or 0 in integer registers, when there is no record).
