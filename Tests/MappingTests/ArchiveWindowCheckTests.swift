@@ -48,6 +48,14 @@ struct ArchiveWindowCheckTests {
         #expect(mapping.meters[0].registers.allSatisfy { $0.isStatus })
     }
 
+    @Test func kepwareTagsOfTheCursorAreReadWrite() throws {
+        let mapping = try MappingParser.parse(yaml: Self.yaml(Self.complete), file: "map.yaml")
+        let rows = KepwareTags.csv(mapping).split(separator: "\r\n").map { $0.split(separator: ",").map(String.init) }
+        let access = Dictionary(uniqueKeysWithValues: rows.dropFirst().map { ($0[0], $0[4]) })
+        #expect(access["unit_1.archive_window_year"] == "R/W" && access["unit_1.archive_window_step"] == "R/W")
+        #expect(access["unit_1.archive_window_status"] == "RO" && access["unit_1.archive_window_energy_1"] == "RO")
+    }
+
     @Test func theWindowNeedsAStore() {
         #expect(
             Self.problems(Self.yaml(Self.complete, store: false)) == [
