@@ -79,7 +79,10 @@ enum ConfigurationValues {
 public enum SharedCommaBytes {
     /// True when `decision` proves `comma` lives at 0x02E8, so 0x02FA holds `diam78`: the
     /// newest archive record's `comma` agrees with 0x02E8's codes, or the map or command line
-    /// fixed 0x02E8. A guess (`fallbackValid`, `neitherValid`) proves nothing.
+    /// fixed 0x02E8. A guess (`fallbackValid`, `neitherValid`) proves nothing. (With the
+    /// continuity witness: `continuousWithRecord` proves it too; `sameEitherWay`, both locations
+    /// holding the same bytes, does not. The switch is exhaustive so that a new reason is decided
+    /// here.)
     public static func readable(under decision: CommaDecision) -> Bool {
         guard decision.address == .hole else { return false }
         switch decision.reason {
