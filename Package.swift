@@ -113,7 +113,9 @@ let package = Package(
         .testTarget(name: "ModbusServerTests", dependencies: ["ModbusServer", "CModbus", "Config", "Platform"]),
         .testTarget(
             name: "BridgeTests",
-            dependencies: ["Bridge", "CModbus", "ModbusServer", "Config", "Platform", "TEMLink", "TEMProtocol", "TEMSimulator", "Mapping",
+            dependencies: [
+                "Bridge", "CModbus", "ModbusServer", "Config", "Platform", "TEMLink", "TEMProtocol", "TEMSimulator", "Mapping",
+                "ArchiveStore",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

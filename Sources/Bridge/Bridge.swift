@@ -168,6 +168,7 @@ public final class Bridge: Sendable {
                 self?.render(meter)
             }
         }
+        store.setArchiveWindows(ArchiveWindows(mapping: mapping, store: keeper?.store, logger: logger))
         running.withLock {
             $0 = Running(mapping: mapping, pollers: pollers, meters: meters)
             let now = MonotonicClock.now()

@@ -223,7 +223,8 @@ public final class Poller: Sendable {
             }
             return Snapshot(
                 image: image, archive: state.archive.records, archiveDamaged: state.archive.newestDamaged,
-                comma: decision.address, time: MonotonicClock.now(), quality: quality)
+                comma: decision.address, sharedCommaBytes: SharedCommaBytes.readable(under: decision),
+                time: MonotonicClock.now(), quality: quality)
         } catch {
             throw .exchange(error)
         }

@@ -14,6 +14,9 @@ public struct Snapshot: Sendable {
     public let archiveDamaged: Set<ArchiveKind>
     /// Where this meter keeps its `comma` codes (decided by `CommaDetection`).
     public let comma: CommaAddress
+    /// True when `comma` is proven to live at 0x02E8, so 0x02FA holds `diam78`
+    /// (`SharedCommaBytes.readable(under:)`).
+    public let sharedCommaBytes: Bool
     /// Monotonic time the poll finished, nanoseconds.
     public let time: UInt64
     /// What this poll found doubtful: `commaUnconfirmed`, `implausible`, `archiveDamaged`
@@ -22,12 +25,13 @@ public struct Snapshot: Sendable {
 
     public init(
         image: T2KImage, archive: [ArchiveKind: ArchiveRecord], archiveDamaged: Set<ArchiveKind> = [],
-        comma: CommaAddress = .listed, time: UInt64, quality: MeterQuality = []
+        comma: CommaAddress = .listed, sharedCommaBytes: Bool = false, time: UInt64, quality: MeterQuality = []
     ) {
         self.image = image
         self.archive = archive
         self.archiveDamaged = archiveDamaged
         self.comma = comma
+        self.sharedCommaBytes = sharedCommaBytes
         self.time = time
         self.quality = quality
     }
@@ -36,7 +40,7 @@ public struct Snapshot: Sendable {
     public func value(of definition: ValueDefinition) -> Double? {
         switch definition.source {
         case let .archive(kind, name): archive[kind]?.values[name]
-        default: image.value(of: definition, comma: comma)
+        default: image.value(of: definition, comma: comma, sharedCommaBytes: sharedCommaBytes)
         }
     }
 }

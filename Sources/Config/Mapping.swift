@@ -144,9 +144,13 @@ public struct RegisterEntry: Sendable, Equatable {
     public var lastAddress: Int { Int(address) + count - 1 }
 
     /// True for `status.*` values: the bridge's own, served whether the meter's data is fresh or not.
+    /// (Archive window registers are too: they come from the archive store, not a poll.)
     public var isStatus: Bool {
-        if case let .value(definition) = source, case .status = definition.source { return true }
-        return false
+        guard case let .value(definition) = source else { return false }
+        switch definition.source {
+        case .status, .archiveWindow: return true
+        default: return false
+        }
     }
 
     /// The value's name as the file writes it: `temperature.1`, or `raw 0x0200 f32`.

@@ -1,4 +1,5 @@
 import Config
+import TEMProtocol
 
 /// The register table as a KEPServerEX tag import file (Modbus TCP/IP Ethernet or Modbus RTU
 /// Serial driver): `tembridge registers --format kepware`.
@@ -52,12 +53,19 @@ public enum KepwareTags {
                 scaling = ["Linear", "0", number(rawHigh), "0", number(rawHigh / scale), "Double"]
             }
             return [
-                "unit_\(unitID).\(tagName(entry))", String(400_001 + Int(entry.address)), dataType(entry.type), "1", "RO",
+                "unit_\(unitID).\(tagName(entry))", String(400_001 + Int(entry.address)), dataType(entry.type), "1",
+                access(entry),
                 scanRate,
             ] + scaling + [
                 "0", "0", entry.unitOfMeasure, entry.effectiveDescription,
             ]
         }
+    }
+
+    /// "R/W" for an archive window cursor register (the master writes it), "RO" for every other.
+    static func access(_ entry: RegisterEntry) -> String {
+        if case let .value(definition) = entry.source, case .archiveWindow(.cursor) = definition.source { return "R/W" }
+        return "RO"
     }
 
     /// `temperature.1` → `temperature_1`; `raw 0x0200 f32` → `raw_0x0200_f32` (letters, digits, `_`).

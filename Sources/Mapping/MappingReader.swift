@@ -71,6 +71,7 @@ struct MappingReader {
         }
         let archiveStore = top["archive_store"].flatMap { readArchiveStore($0) }
         check(lines: lines, meters: meters)
+        checkArchiveWindows(hasArchiveStore: top["archive_store"] != nil)
         guard read.problems.isEmpty else { return nil }
         var mapping = build(server: server, lines: lines ?? [], meters: meters)
         mapping?.mqtt = mqtt

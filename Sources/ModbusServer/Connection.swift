@@ -34,6 +34,7 @@ struct Connection {
         setNoDelay(socket)
         let reader = RequestReader(socket: socket)
         var cache = ImageCache()
+        var windows = ArchiveWindowSession()
         var idleTimeout = Int64.min  // none applied yet
         do {
             while true {
@@ -55,6 +56,19 @@ struct Connection {
                     try identify(frame, identity: served.image.identity, context: context)
                     continue
                 }
+                if served != nil, ArchiveWindowSession.isWrite(request.function) {
+                    switch windows.write(unit: request.unitID, pdu: ArraySlice(frame[7...]), store: store) {
+                    case .notHandled: break
+                    case .exception(let exception):
+                        counters.countRequest(function: request.function, exception: exception.rawValue)
+                        try context.reply(to: frame, exception: exception)
+                        continue
+                    case .reply(let scratch):
+                        counters.countRequest(function: request.function, exception: nil)
+                        try context.reply(to: frame, from: scratch.mapping)
+                        continue
+                    }
+                }
                 let answer = Answer(
                     to: request, image: served?.image,
                     inputRegisters: settings.inputRegisters.load(ordering: .relaxed), now: MonotonicClock.now())
@@ -63,7 +77,10 @@ struct Connection {
                     // libmodbus answers 02 itself for a range outside the image's span.
                     counters.countRequest(
                         function: request.function, exception: served!.image.spans(request) ? nil : 0x02)
-                    try context.reply(to: frame, from: served!.tables(for: answer))  // a reply implies an image
+                    // A reply implies an image; this connection's archive window registers over it.
+                    try windows.withTables(for: request, served: served!, answer: answer, store: store) {
+                        (tables) throws(ModbusServerError) in try context.reply(to: frame, from: tables)
+                    }
                 case .exception(let exception):
                     counters.countRequest(function: request.function, exception: exception.rawValue)
                     try context.reply(to: frame, exception: exception)

@@ -80,6 +80,7 @@ public final class RTUPort: Sendable {
     /// Answers requests until `stop()` (nil) or the port fails (why).
     private func serve(_ line: RTULine) -> String? {
         var cache = ImageCache()
+        var windows = ArchiveWindowSession()  // the bus's master's cursors
         while true {
             let revents: Int16
             switch waitFor(line.fd, events: Int16(POLLIN), timeout: .seconds(86_400), orStop: worker.stopSignal) {
@@ -98,7 +99,7 @@ public final class RTUPort: Sendable {
                 return String(cString: modbus_strerror(code))
             case .request(let frame):
                 do {
-                    try answer(frame, on: line, cache: &cache)
+                    try answer(frame, on: line, cache: &cache, windows: &windows)
                 } catch {
                     return error.reason
                 }
@@ -107,7 +108,9 @@ public final class RTUPort: Sendable {
     }
 
     /// Answers one framed, checked request (address, PDU, CRC) — or stays silent.
-    private func answer(_ frame: [UInt8], on line: RTULine, cache: inout ImageCache) throws(ModbusServerError) {
+    private func answer(_ frame: [UInt8], on line: RTULine, cache: inout ImageCache, windows: inout ArchiveWindowSession)
+        throws(ModbusServerError)
+    {
         let unit = frame[0]
         let function = frame[1]
         guard frame.count >= 4, configuration.serves(unit), function < 0x80 else { return }
@@ -123,6 +126,15 @@ public final class RTUPort: Sendable {
             }
             return
         }
+        switch windows.write(unit: unit, pdu: frame[1..<(frame.count - 2)], store: store) {
+        case .notHandled: break
+        case .exception(let exception):
+            counters?.countRequest(function: function, exception: exception.rawValue)
+            return try line.reply(to: frame, exception: exception)
+        case .reply(let scratch):
+            counters?.countRequest(function: function, exception: nil)
+            return try line.reply(to: frame, from: scratch.mapping)
+        }
         let request = RTUPort.request(frame)
         let answer = Answer(
             to: request, image: served.image, inputRegisters: inputRegisters.load(ordering: .relaxed),
@@ -131,7 +143,9 @@ public final class RTUPort: Sendable {
         case .reply, .replyStale:
             // libmodbus answers 02 itself for a range outside the image's span.
             counters?.countRequest(function: function, exception: served.image.spans(request) ? nil : 0x02)
-            try line.reply(to: frame, from: served.tables(for: answer))
+            try windows.withTables(for: request, served: served, answer: answer, store: store) {
+                (tables) throws(ModbusServerError) in try line.reply(to: frame, from: tables)
+            }
         case .exception(let exception):
             counters?.countRequest(function: function, exception: exception.rawValue)
             try line.reply(to: frame, exception: exception)

@@ -12,7 +12,20 @@ public final class RegisterStore: Sendable {
     /// image it fetched last without locking while nothing was published.
     private let generation = Atomic<UInt64>(0)
 
+    /// The archive windows of the current map and a count of their replacements (a connection
+    /// forgets its cursors when it changes); nil = no unit has a window.
+    private let windows = Mutex<(service: (any ArchiveWindowService)?, generation: UInt64)>((nil, 0))
+
     public init() {}
+
+    /// Serves `service`'s archive windows from now on (nil: none); every connection's cursors
+    /// are forgotten.
+    public func setArchiveWindows(_ service: (any ArchiveWindowService)?) {
+        windows.withLock { $0 = (service, $0.generation + 1) }
+    }
+
+    /// The archive windows being served and their generation.
+    var archiveWindows: (service: (any ArchiveWindowService)?, generation: UInt64) { windows.withLock { $0 } }
 
     /// Replaces every image at once (e.g. after a mapping reload): units not listed disappear.
     /// If a unit id is listed twice, the last image wins.

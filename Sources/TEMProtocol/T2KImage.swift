@@ -43,10 +43,16 @@ public struct T2KImage: Sendable, Hashable {
     public func value(of definition: ValueDefinition) -> Double? { value(of: definition, comma: .listed) }
 
     /// The value `definition` describes, integrators scaled by the `comma` codes at `location`.
-    public func value(of definition: ValueDefinition, comma location: CommaAddress) -> Double? {
+    /// A field the seed lists together with `comma` (`diam78`) is decoded only when
+    /// `sharedCommaBytes` is true (`SharedCommaBytes.readable(under:)`), else nil.
+    public func value(of definition: ValueDefinition, comma location: CommaAddress, sharedCommaBytes: Bool = false)
+        -> Double?
+    {
         switch definition.source {
         case let .field(address, type):
             return field(type, at: address)
+        case let .sharedWithComma(address, type):
+            return sharedCommaBytes ? field(type, at: address) : nil
         case let .integrator(i):
             guard let l = bytes(at: i.whole, count: 4), let f = bytes(at: i.fraction, count: 4),
                 let comma = bytes(at: i.comma(at: location), count: 1)
@@ -64,7 +70,7 @@ public struct T2KImage: Sendable, Hashable {
         case let .flowLimit(gMax, percent, factor):
             guard let g = field(.f32, at: gMax), let p = field(.u8, at: percent) else { return nil }
             return g * p * factor
-        case .status, .archive:
+        case .status, .archive, .archiveWindow:
             return nil
         }
     }

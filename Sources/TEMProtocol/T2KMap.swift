@@ -11,8 +11,32 @@ public enum T2KMap {
     public static let systems: UInt16 = 0x0000
     /// `system_t` C[6]: scheme type of each system (0 supply, 1 return, …, 9 temperature).
     public static let systemType: UInt16 = 0x0001
+    /// `sys_g` C[6]: the flow channels each system uses, a bit field (0x05 = channels 1 and 3).
+    public static let systemFlowChannels: UInt16 = 0x0007
+    /// `sys_t` C[6]: the temperature channels each system uses, a bit field.
+    public static let systemTemperatureChannels: UInt16 = 0x000D
+    /// `sys_p` C[6]: the pressure channels each system uses, a bit field.
+    public static let systemPressureChannels: UInt16 = 0x0013
+    /// `used_g` C: the flow sensors used (§6.1.8: their type, frequency or pulse, can be told
+    /// from it; the seed gives no encoding).
+    public static let usedFlowSensors: UInt16 = 0x0019
+    /// `used_t` C: the temperature sensors used.
+    public static let usedTemperatureSensors: UInt16 = 0x001A
+    /// `used_p` C: the pressure sensors used.
+    public static let usedPressureSensors: UInt16 = 0x001B
+    /// `t_p` F[8]: programmed temperatures, °C (used where a channel has no sensor).
+    public static let programmedTemperature: UInt16 = 0x0024
     /// `dt_min` F[6]: minimum temperature difference per system, °C.
     public static let dtMin: UInt16 = 0x0044
+    /// `p_p` F[8]: programmed pressures, MPa.
+    public static let programmedPressure: UInt16 = 0x0074
+    /// `Weight` F[6]: pulse weight per flow channel (the seed gives no unit).
+    public static let pulseWeight: UInt16 = 0x00D0
+    /// `g_max78` F[2]: maximum flow of the extra flowmeters 7 and 8, m³/h.
+    public static let gMax78: UInt16 = 0x00F0
+    /// `f_max` F[6]: maximum frequency, kHz. The seed: "the first two elements are the frequency
+    /// of channels 7 and 8 (extra flowmeters), then channels 3 to 6".
+    public static let fMax: UInt16 = 0x0104
     /// `g_max` F[6]: maximum flow per channel, m³/h.
     public static let gMax: UInt16 = 0x0134
     /// `g_pcmt_max` C[6]: the set Gmax as a percentage of `g_max`.
@@ -39,6 +63,9 @@ public enum T2KMap {
     public static let frequency: UInt16 = 0x02D0
     /// `diam` I[6]: flow channel diameter, mm.
     public static let diameter: UInt16 = 0x02EE
+    /// `diam78` I[2]: diameter of the extra flowmeters 7 and 8, mm. The seed lists it at the
+    /// same address as `comma`; see PROTOCOL-NOTES decision 1 and `SharedCommaBytes`.
+    public static let diameter78: UInt16 = 0x02FA
     /// `comma` C[6]: decimal-point code that scales each channel's integrators.
     /// The seed also lists `diam78` here; see PROTOCOL-NOTES decision 1.
     public static let comma: UInt16 = 0x02FA
@@ -68,6 +95,8 @@ public enum T2KMap {
     public static let timeFault: UInt16 = 0x0464
     /// `rtc_*_2k` BCD ×6: the clock, seconds, minutes, hours, day, month, year (2 digits).
     public static let clock: UInt16 = 0x0482
+    /// `rshm` C[6]: "binding of the flowmeters to the systems" (the seed gives no encoding).
+    public static let flowmeterBinding: UInt16 = 0x0488
     /// `g_pcmt_min` C[6]: the set Gmin in units of 0.05 % of `g_max`.
     public static let gMinPermille: UInt16 = 0x04BE
     /// `lvolume_78` F[2] / `volume_78` L[2]: volume of the extra flowmeters 7 and 8, m³.

@@ -51,8 +51,8 @@ extension ReadPlanner {
                 changing.append(range)
             }
         }
-        let configurationSet = Set(configuration).sorted { $0.lowerBound < $1.lowerBound }
-        let changingSet = Set(changing).sorted { $0.lowerBound < $1.lowerBound }
+        let configurationSet = Set(configuration).sorted { ($0.lowerBound, $0.upperBound) < ($1.lowerBound, $1.upperBound) }
+        let changingSet = Set(changing).sorted { ($0.lowerBound, $0.upperBound) < ($1.lowerBound, $1.upperBound) }
         return TieredReadPlan(
             full: plan(configuration + changing), configuration: plan(configuration), steady: plan(changing),
             configurationRanges: configurationSet, changingRanges: changingSet)

@@ -12,6 +12,11 @@ public enum ValueSource: Sendable, Hashable {
     case flashKiB
     /// A set flow limit: `g_max` × a percentage byte × factor.
     case flowLimit(gMax: UInt16, percent: UInt16, factor: Double)
+    /// A field whose bytes the seed also lists as `comma` (`diam78` at 0x02FA): decoded only
+    /// where `SharedCommaBytes.readable(under:)` says `comma` lives elsewhere, else missing.
+    case sharedWithComma(address: UInt16, type: FieldType)
+    /// A register of the archive window (served per Modbus connection from the archive store).
+    case archiveWindow(ArchiveWindowValue)
     /// A bridge status value, not read from the meter.
     case status(StatusValue)
     /// A value of the newest complete archive record of one kind: `time`, `energy.1`, ….
@@ -84,7 +89,7 @@ public struct ValueDefinition: Sendable, Hashable {
     /// True when the value is read from the meter's live memory (T2K).
     public var isFromT2K: Bool {
         switch source {
-        case .status, .archive: false
+        case .status, .archive, .archiveWindow: false
         default: true
         }
     }
@@ -95,7 +100,7 @@ public struct ValueDefinition: Sendable, Hashable {
     /// The T2K byte ranges the value needs with `comma` at `location`.
     public func t2kRanges(comma location: CommaAddress) -> [ClosedRange<UInt16>] {
         switch source {
-        case let .field(address, type):
+        case let .field(address, type), let .sharedWithComma(address, type):
             return [address...(address + UInt16(type.size) - 1)]
         case let .integrator(i):
             let low = min(i.fraction, i.whole), high = max(i.fraction, i.whole) + 3
@@ -107,7 +112,7 @@ public struct ValueDefinition: Sendable, Hashable {
             return [T2KMap.flashType...(T2KMap.flashType + 1)]
         case let .flowLimit(gMax, percent, _):
             return [gMax...(gMax + 3), percent...percent]
-        case .status, .archive:
+        case .status, .archive, .archiveWindow:
             return []
         }
     }
@@ -219,6 +224,7 @@ public enum ValueCatalog {
                 config: true)
         }
         for n in 1...6 { add("dt_min.\(n)", "°C", "minimum ΔT, system \(n)", f32(T2KMap.dtMin, n), config: true) }
+        out += ConfigurationValues.definitions
         add("status.online", "", "1 while the meter's data is fresh, else 0", .status(.online))
         add("status.age", "s", "seconds since the last good poll (saturates)", .status(.age))
         add("status.polls_ok", "", "good polls since start", .status(.pollsOK))
@@ -234,6 +240,7 @@ public enum ValueCatalog {
                     "newest complete \(kind.rawValue) record: \(field.description)", .archive(kind, field.name))
             }
         }
+        out += ArchiveWindowValues.definitions
         return out
     }
 }

@@ -288,28 +288,39 @@ public struct SimulatedMeter: Sendable {
 
     // MARK: T2K image
 
-    /// Seed names of configuration addresses that `T2KMap` does not list.
-    private enum ConfigAddress {
-        static let sysG = 0x0007, sysT = 0x000D, sysP = 0x0013
-        static let usedG = 0x0019, usedT = 0x001A, usedP = 0x001B
-        static let programmedTemperature = 0x0024, programmedPressure = 0x0074
-        static let gMax78 = 0x00F0, fMax = 0x0104, flowmeterSystem = 0x0488
-    }
+    /// Programmed temperatures (`t_p`, °C): element 5 is the cold water used without a sensor.
+    public static let programmedTemperatures: [Double] = [95, 70, 65, 40, 5, 20, 15, 10]
+    /// Programmed pressures (`p_p`, MPa).
+    public static let programmedPressures: [Double] = [0.6, 0.4, 0.5, 0.35, 0.25, 0.2, 0.15, 0.1]
+    /// Pulse weights (`Weight`) of flow channels 1...6.
+    public static let pulseWeights: [Double] = [0.01, 0.01, 0.001, 0.001, 0, 0]
+    /// Gmax of the extra flowmeters 7 and 8 (`g_max78`, m³/h).
+    public static let gMax78: [Double] = [4, 6.3]
+    /// Maximum frequencies (`f_max`, kHz) in the seed's element order: channels 7, 8, 3, 4, 5, 6.
+    public static let fMax: [Double] = [0.5, 0.25] + HeatingProcess.fMaxKHz[2...5]
+    /// `sys_g`, `sys_t`, `sys_p`: the channels each system uses (bit 0 = channel 1).
+    public static let systemChannels: (flow: [UInt8], temperature: [UInt8], pressure: [UInt8]) = (
+        [0x03, 0x0C, 0, 0, 0, 0], [0x13, 0x1C, 0, 0, 0, 0], [0x03, 0x0C, 0, 0, 0, 0]
+    )
+    /// `used_g`, `used_t`, `used_p`.
+    public static let sensorsUsed: [UInt8] = [0x0F, 0x1F, 0x0F]
+    /// `rshm`: the flowmeters' binding to the systems.
+    public static let flowmeterBinding: [UInt8] = [1, 1, 2, 2, 0, 0]
 
     /// The configuration part of T2K (fixed, apart from the serial number after a restart).
     private mutating func writeConfiguration() {
-        let m = ConfigAddress.self
         memory.store(bytes: [UInt8(Self.systems)], at: Int(T2KMap.systems))
         memory.store(bytes: [4, 7, 0, 0, 0, 0], at: Int(T2KMap.systemType))
-        memory.store(bytes: [0x03, 0x0C, 0, 0, 0, 0], at: m.sysG)
-        memory.store(bytes: [0x13, 0x1C, 0, 0, 0, 0], at: m.sysT)
-        memory.store(bytes: [0x03, 0x0C, 0, 0, 0, 0], at: m.sysP)
-        memory.store(bytes: [0x0F, 0x1F, 0x0F], at: m.usedG)
-        memory.store(floats: [5, 5, 5, 5, 5, 5, 5, 5], at: m.programmedTemperature)
+        memory.store(bytes: Self.systemChannels.flow, at: Int(T2KMap.systemFlowChannels))
+        memory.store(bytes: Self.systemChannels.temperature, at: Int(T2KMap.systemTemperatureChannels))
+        memory.store(bytes: Self.systemChannels.pressure, at: Int(T2KMap.systemPressureChannels))
+        memory.store(bytes: Self.sensorsUsed, at: Int(T2KMap.usedFlowSensors))
+        memory.store(floats: Self.programmedTemperatures, at: Int(T2KMap.programmedTemperature))
         memory.store(floats: [3, 2, 0, 0, 0, 0], at: Int(T2KMap.dtMin))
-        memory.store(floats: [0.6, 0.4, 0.5, 0.4, 0, 0, 0, 0], at: m.programmedPressure)
-        memory.store(floats: [5, 5], at: m.gMax78)
-        memory.store(floats: HeatingProcess.fMaxKHz, at: m.fMax)
+        memory.store(floats: Self.programmedPressures, at: Int(T2KMap.programmedPressure))
+        memory.store(floats: Self.pulseWeights, at: Int(T2KMap.pulseWeight))
+        memory.store(floats: Self.gMax78, at: Int(T2KMap.gMax78))
+        memory.store(floats: Self.fMax, at: Int(T2KMap.fMax))
         memory.store(floats: HeatingProcess.gMax, at: Int(T2KMap.gMax))
         memory.store(bytes: [100, 100, 100, 100, 0, 0], at: Int(T2KMap.gMaxPercent))
         memory.store(serialNumber, at: Int(T2KMap.serialNumber))
@@ -317,8 +328,8 @@ public struct SimulatedMeter: Sendable {
         memory.store(bytes: [address], at: Int(T2KMap.networkAddress))
         memory.store(halfwords: [50, 50, 25, 25, 0, 0], at: Int(T2KMap.diameter))
         memory.store(bytes: commaCodes, at: Int(commaAddress.address))
-        if commaAddress == .hole { memory.store(halfwords: diameter78, at: Int(CommaAddress.listed.address)) }
-        memory.store(bytes: [1, 1, 2, 2, 0, 0], at: m.flowmeterSystem)
+        if commaAddress == .hole { memory.store(halfwords: diameter78, at: Int(T2KMap.diameter78)) }
+        memory.store(bytes: Self.flowmeterBinding, at: Int(T2KMap.flowmeterBinding))
         memory.store(bytes: [40, 40, 40, 40, 0, 0], at: Int(T2KMap.gMinPermille))
     }
 

@@ -285,18 +285,9 @@ import Testing
             "registers: " + (try tcp.read(unit: 3, address: 2, count: 46).get()).map(String.init).joined(separator: " "),
         ]
         for target in ["tcp:\(rig.tcpPort)", rig.pty.b] {
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-            p.arguments = ["-c", Self.pymodbusScript, target, "3"]
-            let out = Pipe(), err = Pipe()
-            p.standardOutput = out
-            p.standardError = err
-            try p.run()
-            let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            let errors = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            p.waitUntilExit()
-            #expect(p.terminationStatus == 0, "\(target): \(errors)")
-            #expect(text.split(separator: "\n").map(String.init) == expected, "\(target)")
+            let run = try python(Self.pymodbusScript, [target, "3"])
+            #expect(run.status == 0, "\(target): \(run.stderr)")
+            #expect(run.stdout.split(separator: "\n").map(String.init) == expected, "\(target)")
         }
     }
 

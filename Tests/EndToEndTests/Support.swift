@@ -176,6 +176,13 @@ final class ModbusClient {
         modbus_set_slave(ctx, Int32(unit))
         return modbus_write_register(ctx, Int32(address), value) == 1 ? nil : ModbusFailure(errno: errno)
     }
+
+    /// FC16 (Write Multiple Registers) through libmodbus; nil on success.
+    func writeRegisters(unit: Int, address: Int, values: [UInt16]) -> ModbusFailure? {
+        modbus_set_slave(ctx, Int32(unit))
+        return modbus_write_registers(ctx, Int32(address), Int32(values.count), values) == values.count
+            ? nil : ModbusFailure(errno: errno)
+    }
 }
 
 /// A failed Modbus request: the exception code if the server sent one.
@@ -221,4 +228,20 @@ func temporaryFile(_ text: String, name: String = "map.yaml") throws -> String {
     let url = dir.appendingPathComponent(name)
     try text.write(to: url, atomically: true, encoding: .utf8)
     return url.path
+}
+
+/// Runs `python3 -c script arguments…` (Debian's python3, where python3-pymodbus lives) and
+/// waits: its exit status, standard output and standard error.
+func python(_ script: String, _ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+    p.arguments = ["-c", script] + arguments
+    let out = Pipe(), err = Pipe()
+    p.standardOutput = out
+    p.standardError = err
+    try p.run()
+    let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    let errors = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    p.waitUntilExit()
+    return (p.terminationStatus, text, errors)
 }

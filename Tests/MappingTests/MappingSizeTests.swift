@@ -37,7 +37,8 @@ import Testing
     #endif
 
     @Test func tenThousandRegistersCheckFast() throws {
-        let names = ValueCatalog.all.map(\.name)
+        // The archive window is one block per list (each name once, with an archive store).
+        let names = ValueCatalog.all.map(\.name).filter { !$0.hasPrefix("archive_window.") }
         let yaml = Self.hugeFile(count: 10_000) { names[$0 % names.count] }
         var mapping: Mapping?
         let elapsed = try Self.time { mapping = try MappingParser.parse(yaml: yaml, file: "test.yaml") }

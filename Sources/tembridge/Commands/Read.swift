@@ -24,7 +24,8 @@ struct Read: ParsableCommand {
         let identity = try client.identify(address: meter.meterAddress)
         let decision = try CommaDetection.decide(client: client, address: meter.meterAddress, override: comma.address)
         let image = try client.read(ReadPlanner.plan(values: definitions, comma: decision.address), address: meter.meterAddress)
-        let values = definitions.map { ($0, image.value(of: $0, comma: decision.address)) }
+        let shared = SharedCommaBytes.readable(under: decision)
+        let values = definitions.map { ($0, image.value(of: $0, comma: decision.address, sharedCommaBytes: shared)) }
         let warnings =
             (decision.warning.map { [$0] } ?? [])
             + Plausibility.warnings(image, comma: decision.address, commaChannels: decision.checkedChannels)
