@@ -12,9 +12,15 @@ public enum CommaDetection {
     static let candidatesRange = CommaAddress.hole.address...(CommaAddress.listed.address + 5)
     /// The live integrators the continuity witness compares: `lvolume` … `energyall`, in reads of
     /// 64 bytes (a torn L + F pair is off by one unit at most, far below the tolerance).
-    static let integratorsRanges = stride(
-        from: Int(T2KMap.volumeFraction), through: Int(T2KMap.energyTotalWhole) + 3, by: Command.maxReadLength
-    ).map { UInt16($0)...UInt16(min($0 + Command.maxReadLength - 1, Int(T2KMap.energyTotalWhole) + 3)) }
+    static let integratorsRanges: [ClosedRange<UInt16>] = {
+        let first = Int(T2KMap.volumeFraction)
+        let last: Int = Int(T2KMap.energyTotalWhole) + 3
+        let step: Int = Command.maxReadLength
+        return stride(from: first, through: last, by: step).map { (start: Int) -> ClosedRange<UInt16> in
+            let end: Int = Swift.min(start + step - 1, last)
+            return UInt16(start)...UInt16(end)
+        }
+    }()
     /// The same integrators in a record: offsets 0x004...0x09B.
     static let recordIntegrators = ArchiveRecord.Offset.volumeFraction..<(ArchiveRecord.Offset.energyTotalWhole + 4)
 
