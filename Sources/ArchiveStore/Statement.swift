@@ -96,9 +96,11 @@ public struct Statement: Sendable {
         }
         serialNumbers = Array(Set(bySlot.values.joined().map(\.serialNumber))).sorted()
         // Two records of one period (the meter's clock set back): the one written last counts
-        // (by `time.powered`, the meter's own order, whatever its clock said), and the row says
+        // (by `time.powered`, the meter's own order whatever its clock said, then the written stamp), and the row says
         // so through its records' flags.
-        let chosen = bySlot.mapValues { list in list.max { $0.powered < $1.powered }! }
+        let chosen = bySlot.mapValues { list in
+            list.max { ($0.powered, $0.written ?? .min) < ($1.powered, $1.written ?? .min) }!
+        }
         func flags(_ slot: Int) -> [String] {
             guard let list = bySlot[slot] else { return [] }
             return Array(Set(list.flatMap(\.flagNames) + (list.count > 1 ? ["duplicate_period"] : []))).sorted()

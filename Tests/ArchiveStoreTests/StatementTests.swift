@@ -109,10 +109,12 @@ struct StatementTests {
 
     @Test func twoRecordsOfOneDayAreFlagged() throws {
         var records = try Self.march().filter { $0.period < Self.day0 + 3 * 86_400 }
-        // The clock set back: a second record of March 2nd, written later, counts.
+        // The clock set back: a second record of March 2nd, written later (`time.powered` further
+        // on), counts.
         records.append(
             try Self.record(
-                .daily, period: Self.day0 + 86_400, energy: [1030], written: Self.day0 + 3 * 86_400 + 7200))
+                .daily, period: Self.day0 + 86_400, energy: [1030], powered: 82_800 * 4,
+                written: Self.day0 + 3 * 86_400 + 7200))
         let s = Statement(meter: "m", kind: .daily, from: Self.day0, to: Self.day0 + 2 * 86_400, records: records)
         #expect(s.rows[1].flags == ["duplicate_period"])
         #expect(s.rows[1].values["energy.1"] == 20, "1030 against 1010")

@@ -140,7 +140,7 @@ import Testing
                 + "      - { address: 20, value: archive.hourly.energy.1, type: float64 }\n")
         let (damaged, damagedPort, _) = try BridgeEndToEndTests.serve(archiveMap)
         defer { damaged.stop() }
-        try damaged.wait(for: "hourly record [0-9]+ skipped: impossible date")
+        try damaged.wait(for: "newest hourly record [0-9]+ is damaged")
         let got = try Self.waitServed(try ModbusClient(port: damagedPort))
         #expect(got.quality == 8, "status.quality \(got.quality)")
     }

@@ -135,10 +135,12 @@ import Testing
             checked += 1
         }
         #expect(checked >= 27, "rows checked against the records")
-        // The damaged record: on this branch it is not stored, so its day is missing (with flags
-        // kept, the row says `damaged`).
+        // The damaged record is kept (issue 19): its day is not missing but flagged `damaged`, and
+        // so are the day after it (its quantities are taken from the damaged record) and the total.
         let damaged = rows.filter { ($0["flags"] ?? "").contains("damaged") }.map { $0["date"]! }
-        #expect(missing.count + damaged.count == 1, "missing \(missing), damaged \(damaged)")
+        #expect(missing.isEmpty, "missing \(missing)")
+        #expect(damaged.count == 3 && damaged.last == "total", "damaged \(damaged)")
+        if damaged.count == 3 { #expect(dayBefore(damaged[1]) == damaged[0], "the damaged day, the day after: \(damaged)") }
         // Totals: the month's integrator difference.
         let total = rows.last!
         let first = byDay[dayBefore(from)]!, last = byDay[to]!
