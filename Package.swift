@@ -45,7 +45,7 @@ let package = Package(
             dependencies: ["TEMProtocol", "Config", "Platform"]
         ),
         // The `tembridge dump` file: format, capture over an exchange, answering from a dump.
-        .target(name: "MeterDump", dependencies: ["TEMProtocol", "Config", "TEMLink"]),
+        .target(name: "MeterDump", dependencies: ["TEMProtocol", "Config", "Platform", "TEMLink"]),
         // A simulated meter line: memory images that move, fault injection, sim:// link.
         .target(name: "TEMSimulator", dependencies: ["TEMProtocol", "Config", "TEMLink", "MeterDump", "Platform"]),
         // The Modbus TCP server and RTU ports: the only code that touches libmodbus.
@@ -56,7 +56,7 @@ let package = Package(
         // The mapping file: YAML parser with line/column, validation, register table.
         .target(
             name: "Mapping",
-            dependencies: ["TEMProtocol", "Config", .product(name: "Yams", package: "Yams")]
+            dependencies: ["TEMProtocol", "Config", "Platform", .product(name: "Yams", package: "Yams")]
         ),
         // The poller, snapshots and register images: the bridge between meters and Modbus.
         .target(
@@ -75,7 +75,7 @@ let package = Package(
         // Publishing meter values over MQTT: the only code that touches libmosquitto.
         .target(
             name: "MQTT",
-            dependencies: ["CMosquitto", "Config", "TEMProtocol"]
+            dependencies: ["CMosquitto", "Config", "Platform", "TEMProtocol"]
         ),
         // The operations console: HTTP (Hummingbird), /metrics (swift-prometheus), the status page.
         .target(

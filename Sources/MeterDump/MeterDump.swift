@@ -3,6 +3,7 @@
 // `MeterClient`, and answering requests from it as the frozen meter would. It must not import
 // the Modbus server, the mapping, the bridge or the simulator.
 import Foundation
+import Platform
 import TEMProtocol
 
 /// A snapshot of one meter's memory as `tembridge dump` captured it: the identify reply, the
@@ -153,11 +154,17 @@ public struct MeterDump: Sendable, Hashable {
         }
     }
 
+    /// The largest dump file read: a dump of a whole 1 MiB Flash is about 3 MB of text; anything
+    /// longer, or a device that never ends, is refused in one line instead of filling memory.
+    public static let maxFileSize = 16 << 20
+
     /// The dump in the file at `path`.
     public init(path: String) throws(MeterDumpError) {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            let reason = access(path, R_OK) == 0 ? "not a regular file" : String(cString: strerror(errno))
-            throw MeterDumpError("\(path): cannot read: \(reason.prefix(1).lowercased() + reason.dropFirst())")
+        let data: [UInt8]
+        switch readFile(atPath: path, limit: Self.maxFileSize) {
+        case let .success(contents): data = contents
+        case .failure(.noSuchFile): throw MeterDumpError("\(path): cannot read: no such file or directory")
+        case let .failure(failure): throw MeterDumpError("\(path): cannot read: \(failure)")
         }
         do { try self.init(text: String(decoding: data, as: UTF8.self)) } catch {
             throw MeterDumpError("\(path): \(error.description)")
