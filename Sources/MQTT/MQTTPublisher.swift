@@ -1,5 +1,6 @@
 import Config
 import Foundation
+import Platform
 import Synchronization
 
 /// How the publisher logs: the executable routes it to the bridge's log.
@@ -28,6 +29,9 @@ public final class MQTTPublisher: Sendable {
         var topics: MQTTTopics
         var client: MosquittoClient
         var generation: Int
+        /// Ends this session's waits (connection backoff, the restart after a TLS error) at once
+        /// when it is closed.
+        var closing: StopSignal
     }
 
     struct State: Sendable {
@@ -163,17 +167,25 @@ public final class MQTTPublisher: Sendable {
                 topic: topics.bridgeAvailability, payload: Array(Availability.offline.rawValue.utf8), qos: config.qos,
                 retain: true)
             try client.setReconnectDelay(minimum: Self.reconnectDelay.minimum, maximum: Self.reconnectDelay.maximum)
+            let closing = StopSignal()
             state.withLock {
                 $0.session = Session(
                     config: config, password: password, clientID: clientID, topics: topics, client: client,
-                    generation: generation)
+                    generation: generation, closing: closing)
                 $0.connected = false
                 $0.reported = []
                 $0.wasConnected = false
             }
             log(.info, "MQTT: publishing to \(broker) as \(clientID) under \(config.topic)/")
-            // The first connection on a thread of its own: polling never waits for it.
-            Thread.detachNewThread { [weak self] in self?.connect(client, to: broker, generation: generation) }
+            // The first connection on a thread of its own: polling never waits for it, and
+            // closing does not either (a connection being made is ended by its maker).
+            guard
+                PosixThread.detach(
+                    stackSize: 512 * 1024,
+                    { [weak self] in
+                        self?.connect(client, to: broker, generation: generation, closing: closing)
+                    })
+            else { throw MosquittoError(operation: "start the connecting thread", code: 0, text: Errno.current.message) }
         } catch {
             state.withLock { $0.session = nil }
             throw MQTTSetupError(description: "MQTT broker \(broker): \(error)")
@@ -181,6 +193,7 @@ public final class MQTTPublisher: Sendable {
     }
 
     private func close(_ session: Session) {
+        session.closing.signal()
         try? session.client.publish(
             topic: session.topics.bridgeAvailability, payload: Array(Availability.offline.rawValue.utf8),
             qos: session.config.qos, retain: true)
@@ -189,9 +202,9 @@ public final class MQTTPublisher: Sendable {
 
     /// Makes the first connection, retrying with libmosquitto's backoff until it succeeds or
     /// the client is closed; from then on libmosquitto's loop thread reconnects by itself.
-    private func connect(_ client: MosquittoClient, to broker: MQTTBroker, generation: Int) {
+    private func connect(_ client: MosquittoClient, to broker: MQTTBroker, generation: Int, closing: StopSignal) {
         var attempt = 0
-        while !client.isClosed {
+        while !client.isClosed, !closing.isSignalled {
             do throws(MosquittoError) {
                 _ = try client.connectAndStart(host: broker.host, port: broker.port, keepalive: Self.keepalive)
                 return
@@ -201,13 +214,13 @@ public final class MQTTPublisher: Sendable {
             }
             attempt += 1
             let delay = min(Self.reconnectDelay.minimum * attempt * attempt, Self.reconnectDelay.maximum)
-            for _ in 0..<(delay * 10) where !client.isClosed { usleep(100_000) }
+            closing.sleep(for: .seconds(delay))
         }
     }
 
     /// The first line of the password file.
     static func password(_ path: String) throws(MQTTSetupError) -> String {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+        guard case let .success(text) = readTextFile(atPath: path, limit: 64 << 10) else {
             throw MQTTSetupError(description: "MQTT password_file \(path) cannot be read")
         }
         let line = text.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
@@ -275,10 +288,9 @@ public final class MQTTPublisher: Sendable {
         // backoff (by then the loop thread, which is telling us this, has returned).
         if let session, text.hasPrefix("OpenSSL Error") {
             let broker = session.config.broker
-            Thread.detachNewThread { [weak self] in
-                for _ in 0..<(Self.reconnectDelay.maximum * 10) where !session.client.isClosed { usleep(100_000) }
-                guard session.client.reset() else { return }
-                self?.connect(session.client, to: broker, generation: generation)
+            _ = PosixThread.detach(stackSize: 512 * 1024) { [weak self] in
+                guard session.closing.sleep(for: .seconds(Self.reconnectDelay.maximum)), session.client.reset() else { return }
+                self?.connect(session.client, to: broker, generation: generation, closing: session.closing)
             }
         }
     }

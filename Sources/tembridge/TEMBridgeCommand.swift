@@ -23,8 +23,8 @@ struct TEMBridgeCommand: ParsableCommand {
 
     /// Parses, installs the log handler once, runs. Starts with no signal blocked: a parent may
     /// hand its blocked mask down (Foundation's `Process` does), and then Ctrl-C would not stop
-    /// `archive` nor SIGTERM `read`. `serve`, `demo` and `simulate` block the ones they take with
-    /// `sigwait` themselves.
+    /// `archive` nor SIGTERM `read`. Each command takes the ones it handles through
+    /// `ProcessSignals`.
     static func main() {
         var none = sigset_t()
         sigemptyset(&none)

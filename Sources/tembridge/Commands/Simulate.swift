@@ -75,11 +75,7 @@ struct Simulate: ParsableCommand {
         if let image { query["image"] = image }
         let options = try SimulatorOptions(query: query)
 
-        var signals = sigset_t()
-        sigemptyset(&signals)
-        for s in [SIGTERM, SIGINT] { sigaddset(&signals, s) }
-        pthread_sigmask(SIG_BLOCK, &signals, nil)
-        signal(SIGPIPE, SIG_IGN)
+        let signals = ProcessSignals.take([SIGTERM, SIGINT])
 
         let line = MeterLine(options: options)
         let stop: () -> Void
@@ -110,8 +106,7 @@ struct Simulate: ParsableCommand {
                 fflush(nil)
             }
         }
-        var received: Int32 = 0
-        sigwait(&signals, &received)
+        _ = signals.next()
         stop()
     }
 }
