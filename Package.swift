@@ -71,7 +71,7 @@ let package = Package(
         .target(name: "ArchiveStore", dependencies: ["CSQLite", "CPostgres", "TEMProtocol", "Platform"]),
         // The log line (`TIMESTAMP LEVEL message` on stderr) as a swift-log handler; only the
         // executable installs it.
-        .target(name: "LogFormat", dependencies: [.product(name: "Logging", package: "swift-log")]),
+        .target(name: "LogFormat", dependencies: ["Platform", .product(name: "Logging", package: "swift-log")]),
         // Publishing meter values over MQTT: the only code that touches libmosquitto.
         .target(
             name: "MQTT",
@@ -105,7 +105,7 @@ let package = Package(
         .testTarget(name: "ConfigTests", dependencies: ["Config"]),
         .testTarget(name: "PlatformTests", dependencies: ["Platform"]),
         .testTarget(name: "TEMLinkTests", dependencies: ["TEMLink", "TEMSimulator", "Config", "Platform"]),
-        .testTarget(name: "TEMSimulatorTests", dependencies: ["TEMSimulator", "Config"]),
+        .testTarget(name: "TEMSimulatorTests", dependencies: ["TEMSimulator", "Config", "Platform"]),
         .testTarget(name: "MeterDumpTests", dependencies: ["MeterDump", "TEMSimulator", "TEMLink", "Config"]),
         .testTarget(name: "MappingTests", dependencies: ["Mapping", "Config"], resources: [.copy("Corpus")]),
         .testTarget(name: "ModbusServerTests", dependencies: ["ModbusServer", "CModbus", "Config", "Platform"]),
@@ -115,8 +115,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .testTarget(name: "LogFormatTests", dependencies: ["LogFormat", .product(name: "Logging", package: "swift-log")]),
-        .testTarget(name: "MQTTTests", dependencies: ["MQTT", "Mapping", "Config", "TEMProtocol"]),
+        .testTarget(name: "LogFormatTests", dependencies: ["LogFormat", "Platform", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "MQTTTests", dependencies: ["MQTT", "Mapping", "Config", "Platform", "TEMProtocol"]),
         .testTarget(name: "ArchiveStoreTests", dependencies: ["ArchiveStore", "TEMProtocol", "Platform"]),
         .testTarget(
             name: "ConsoleTests",

@@ -125,13 +125,6 @@ extension Bridge {
             pollsOK: health.pollsOK, pollsFailed: health.pollsFailed, lastError: health.lastError, values: values)
     }
 
-    /// Wall-clock seconds since 1970.
-    static func wallClock() -> Double {
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
-        return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
-    }
-
     private static func hex(_ value: UInt16) -> String {
         let digits = String(value, radix: 16, uppercase: true)
         return "0x" + String(repeating: "0", count: max(0, 4 - digits.count)) + digits

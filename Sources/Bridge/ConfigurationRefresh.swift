@@ -1,3 +1,5 @@
+import Platform
+
 /// When to read a meter's configuration again: a value with no I/O that the poller feeds with
 /// events and asks before each poll.
 ///
@@ -16,21 +18,21 @@ public struct ConfigurationRefresh: Sendable, Hashable {
 
     /// The longest time between two configuration reads.
     public let interval: Duration
-    private var lastRead: ContinuousClock.Instant?
+    private var lastRead: MonotonicClock.Instant?
     private var pending: Reason? = .firstContact
     private var lastPowered: Double?
 
     public init(interval: Duration) { self.interval = interval }
 
     /// Why the next poll must read the configuration, or nil when the steady plan will do.
-    public func due(at now: ContinuousClock.Instant) -> Reason? {
+    public func due(at now: MonotonicClock.Instant) -> Reason? {
         if let pending { return pending }
         guard let lastRead else { return .firstContact }
         return now - lastRead >= interval ? .interval : nil
     }
 
     /// A configuration read succeeded at `now`.
-    public mutating func configurationRead(at now: ContinuousClock.Instant) {
+    public mutating func configurationRead(at now: MonotonicClock.Instant) {
         lastRead = now
         pending = nil
     }

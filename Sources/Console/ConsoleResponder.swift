@@ -3,6 +3,7 @@ import Config
 import Hummingbird
 import Mapping
 import NIOCore
+import Platform
 
 /// Which page a request is for: decided from the method and path alone.
 enum Route: Equatable {
@@ -151,7 +152,7 @@ struct ConsoleResponder: HTTPResponder {
 struct MeterNames {
     let bridge: Bridge
     private var names: [String: String] = [:]
-    private var lastLoad = ContinuousClock.now - .seconds(10)
+    private var lastLoad = MonotonicClock.Instant.now - .seconds(10)
 
     init(bridge: Bridge) {
         self.bridge = bridge
@@ -160,7 +161,7 @@ struct MeterNames {
     mutating func name(line: String, address: UInt8) -> String? {
         let key = "\(line)\u{0}\(address)"
         if let name = names[key] { return name }
-        guard ContinuousClock.now - lastLoad > .seconds(1) else { return nil }
+        guard MonotonicClock.Instant.now - lastLoad > .seconds(1) else { return nil }
         lastLoad = .now
         names = [:]
         for meter in bridge.status().mapping.meters { names["\(meter.line)\u{0}\(meter.address)"] = meter.name }

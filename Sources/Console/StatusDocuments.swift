@@ -1,5 +1,6 @@
 import Bridge
 import Foundation
+import Platform
 
 /// `/api/status`: the JSON document, field names as docs/CONSOLE.md gives them.
 struct StatusDocument: Encodable {
@@ -66,7 +67,7 @@ struct StatusDocument: Encodable {
     /// `gaps`: missing archive periods by meter and kind (nil: no archive store).
     init(_ status: BridgeStatus, version: String, gaps: [String: [String: Int]]? = nil) {
         self.version = version
-        started = isoTime(nanoseconds: Int64(status.started * 1e9))
+        started = Timestamp.iso8601(nanoseconds: Int64(status.started * 1e9))
         meters = status.meters.map { meter in
             Meter(
                 name: meter.name, line: meter.line, address: Int(meter.address), unitIDs: meter.unitIDs.map(Int.init),

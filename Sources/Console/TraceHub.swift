@@ -1,4 +1,5 @@
 import Glibc
+import Platform
 import Synchronization
 import TEMLink
 
@@ -121,7 +122,7 @@ final class TraceHub: Sendable {
     static func json(_ event: Event, meter: (String, UInt8) -> String?) -> String {
         let frame = event.frame
         let name = meter(event.line, frame.address).map(JSONText.string) ?? "null"
-        return "{\"time\":\"\(isoTime(nanoseconds: frame.time))\",\"line\":\(JSONText.string(event.line)),"
+        return "{\"time\":\"\(Timestamp.iso8601(nanoseconds: frame.time))\",\"line\":\(JSONText.string(event.line)),"
             + "\"meter\":\(name),\"direction\":\"\(frame.direction.rawValue)\",\"hex\":\"\(hex(frame.bytes))\"}"
     }
 
@@ -136,20 +137,6 @@ final class TraceHub: Sendable {
         }
         return String(decoding: out, as: UTF8.self)
     }
-}
-
-/// `2026-11-30T04:23:04.120Z`: UTC, milliseconds.
-func isoTime(nanoseconds: Int64) -> String {
-    var seconds = time_t(nanoseconds / 1_000_000_000)
-    let millis = Int((nanoseconds % 1_000_000_000) / 1_000_000)
-    var parts = tm()
-    gmtime_r(&seconds, &parts)
-    func pad(_ v: Int, _ width: Int) -> String {
-        let s = String(v)
-        return String(repeating: "0", count: max(0, width - s.count)) + s
-    }
-    return "\(pad(Int(parts.tm_year) + 1900, 4))-\(pad(Int(parts.tm_mon) + 1, 2))-\(pad(Int(parts.tm_mday), 2))T"
-        + "\(pad(Int(parts.tm_hour), 2)):\(pad(Int(parts.tm_min), 2)):\(pad(Int(parts.tm_sec), 2)).\(pad(millis, 3))Z"
 }
 
 /// JSON text helpers for the hand-assembled SSE lines (the JSON documents use JSONEncoder).

@@ -68,7 +68,7 @@ public final class MQTTPublisher: Sendable {
 
     /// A good poll of `meter`: publishes its state unless the interval has not passed.
     public func polled(meter: String, serialNumber: UInt32?, values: [(name: String, value: Double)]) {
-        let payload = StatePayload(time: Date(), values: values).json
+        let payload = StatePayload(time: WallClock.seconds(), values: values).json
         state.withLock { state in
             guard let session = state.session, state.meters.contains(where: { $0.name == meter }) else { return }
             state.latest[meter] = payload

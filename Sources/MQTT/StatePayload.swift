@@ -1,26 +1,35 @@
 import Config
 import Foundation
+import Platform
 
 /// The body of a `<topic>/<meter>/state` message:
 /// `{"time":"2026-11-30T04:30:00Z","values":{"energy.1":1234.5,"temperature.1":71.25}}`.
 /// Keys sorted, numbers written so that they read back as exactly the same `Double`;
 /// non-finite numbers (JSON has none) are left out.
 public struct StatePayload: Sendable, Equatable, Encodable {
-    public var time: Date
+    /// When it was polled, Unix seconds (`WallClock.seconds()`); written as ISO 8601 UTC.
+    public var time: Int
     public var values: [String: Double]
 
-    public init(time: Date, values: [(name: String, value: Double)]) {
+    public init(time: Int, values: [(name: String, value: Double)]) {
         self.time = time
         var finite: [String: Double] = [:]
         for (name, value) in values where value.isFinite && finite[name] == nil { finite[name] = value }
         self.values = finite
     }
 
+    private enum CodingKeys: String, CodingKey { case time, values }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(Timestamp.iso8601(seconds: time), forKey: .time)
+        try container.encode(values, forKey: .values)
+    }
+
     /// The JSON bytes.
     public var json: [UInt8] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        encoder.dateEncodingStrategy = .iso8601
         // Encoding can only fail for non-finite numbers, which `init` leaves out.
         return Array((try? encoder.encode(self)) ?? Data("{}".utf8))
     }

@@ -188,7 +188,7 @@ public final class MeterClient {
 
         // `pending` holds the bytes that may still start the reply; noise and echo are dropped.
         var pending: [UInt8] = []
-        var lastArrival = ContinuousClock.now
+        var lastArrival = MonotonicClock.Instant.now
         while true {
             let gapDeadline = lastArrival + settings.interByteTimeout
             let stalling = !pending.isEmpty && gapDeadline < deadline.instant

@@ -1,8 +1,9 @@
 import Bridge
+import Platform
 import Testing
 
 @Suite struct ConfigurationRefreshTests {
-    let t0 = ContinuousClock.now
+    let t0 = MonotonicClock.Instant.now
 
     @Test func firstContactThenInterval() {
         var refresh = ConfigurationRefresh(interval: .seconds(3600))
