@@ -68,14 +68,17 @@ let package = Package(
         ),
         // The archive store: records in SQLite, forwarded to PostgreSQL; the backfill/follow walk.
         // The only code that touches libsqlite3 and libpq.
-        .target(name: "ArchiveStore", dependencies: ["CSQLite", "CPostgres", "TEMProtocol", "Platform"]),
+        .target(
+            name: "ArchiveStore",
+            dependencies: ["CSQLite", "CPostgres", "TEMProtocol", "Platform", .product(name: "Logging", package: "swift-log")]
+        ),
         // The log line (`TIMESTAMP LEVEL message` on stderr) as a swift-log handler; only the
         // executable installs it.
         .target(name: "LogFormat", dependencies: ["Platform", .product(name: "Logging", package: "swift-log")]),
         // Publishing meter values over MQTT: the only code that touches libmosquitto.
         .target(
             name: "MQTT",
-            dependencies: ["CMosquitto", "Config", "Platform", "TEMProtocol"]
+            dependencies: ["CMosquitto", "Config", "Platform", "TEMProtocol", .product(name: "Logging", package: "swift-log")]
         ),
         // The operations console: HTTP (Hummingbird), /metrics (swift-prometheus), the status page.
         .target(

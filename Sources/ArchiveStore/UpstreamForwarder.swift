@@ -1,4 +1,5 @@
 import Glibc
+import Logging
 import Platform
 import TEMProtocol
 
@@ -8,25 +9,22 @@ import TEMProtocol
 /// While the server is down records stay queued in the store; retries back off from 1 s to
 /// 60 s, and each kind of failure is logged once, not once per retry.
 public final class UpstreamForwarder: Sendable {
-    /// A log line: `problem` is true for failures.
-    public typealias LogLine = @Sendable (_ problem: Bool, _ message: String) -> Void
-
     private let store: ArchiveStore
     private let conninfo: String
     /// The upstream as logged and as the progress key: the URL without its password.
     public let name: String
-    private let log: LogLine
+    private let logger: Logger
     /// The forwarding thread and the signal that ends its waits.
     private let worker = Worker()
     /// Turns readable when a record was stored (the store's `onStored`).
     private let wake: (read: Int32, write: Int32)
     static let batchSize = 500
 
-    public init(store: ArchiveStore, upstream: String, log: @escaping LogLine) {
+    public init(store: ArchiveStore, upstream: String, logger: Logger = Logger(label: "tembridge.archive")) {
         self.store = store
         conninfo = upstream
         name = Self.withoutPassword(upstream)
-        self.log = log
+        self.logger = logger
         var ends: [Int32] = [-1, -1]
         _ = pipe(&ends)
         for fd in ends { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
@@ -65,7 +63,7 @@ public final class UpstreamForwarder: Sendable {
                 }
                 let sent = try forwardAll(connection!)
                 if lastFailure != nil {
-                    log(false, "upstream \(name): reachable again, forwarded \(sent) queued record(s)")
+                    logger.info("upstream \(name): reachable again, forwarded \(sent) queued record(s)")
                     lastFailure = nil
                 }
                 backoff = .zero
@@ -83,10 +81,10 @@ public final class UpstreamForwarder: Sendable {
                 let kind = FailureKind(error)
                 if kind != lastFailure {
                     let queued = (try? store.count()).map { $0 - ((try? store.forwarded(to: name)) ?? 0) }
-                    log(
-                        true,
+                    let message =
                         "upstream \(name): \(kind.summary): \(error.message); records stay queued locally"
-                            + (queued.map { " (\($0) not forwarded yet)" } ?? "") + ", retrying with backoff")
+                        + (queued.map { " (\($0) not forwarded yet)" } ?? "") + ", retrying with backoff"
+                    logger.error("\(message)")
                     lastFailure = kind
                 }
                 backoff = min(max(backoff * 2, .seconds(1)), .seconds(60))

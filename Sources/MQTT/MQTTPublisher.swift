@@ -1,10 +1,8 @@
 import Config
 import Foundation
+import Logging
 import Platform
 import Synchronization
-
-/// How the publisher logs: the executable routes it to the bridge's log.
-public enum MQTTLogLevel: Sendable { case info, warning, error }
 
 /// Publishes what the bridge polls to one broker (see docs/MAPPING.md, "`mqtt`"): each good
 /// poll's values (at most once per interval), each meter's availability, the bridge's own
@@ -18,7 +16,7 @@ public final class MQTTPublisher: Sendable {
     static let reconnectDelay = (minimum: 1, maximum: 10)
     static let keepalive = 30
 
-    private let log: @Sendable (MQTTLogLevel, String) -> Void
+    private let logger: Logger
 
     /// One connection to one broker, as configured.
     struct Session: Sendable {
@@ -57,9 +55,9 @@ public final class MQTTPublisher: Sendable {
     /// Connects to the broker of `config` in the background; throws (one line) for what can be
     /// known at once: an unreadable password file, a TLS setup libmosquitto refuses.
     public init(
-        config: MQTTConfig, meters: [MeterConfig], log: @escaping @Sendable (MQTTLogLevel, String) -> Void
+        config: MQTTConfig, meters: [MeterConfig], logger: Logger = Logger(label: "tembridge.mqtt")
     ) throws(MQTTSetupError) {
-        self.log = log
+        self.logger = logger
         state = Mutex(State(limiter: PublishLimiter(interval: config.interval), meters: meters))
         try open(config)
     }
@@ -122,7 +120,7 @@ public final class MQTTPublisher: Sendable {
             return nil
         }
         if let old {
-            log(.info, "MQTT: disconnecting from \(old.config.broker) (the mqtt section changed)")
+            logger.info("MQTT: disconnecting from \(old.config.broker) (the mqtt section changed)")
             close(old)
             if let config { try open(config) }
         }
@@ -176,7 +174,7 @@ public final class MQTTPublisher: Sendable {
                 $0.reported = []
                 $0.wasConnected = false
             }
-            log(.info, "MQTT: publishing to \(broker) as \(clientID) under \(config.topic)/")
+            logger.info("MQTT: publishing to \(broker) as \(clientID) under \(config.topic)/")
             // The first connection on a thread of its own: polling never waits for it, and
             // closing does not either (a connection being made is ended by its maker).
             guard
@@ -232,20 +230,19 @@ public final class MQTTPublisher: Sendable {
     // MARK: libmosquitto's loop thread
 
     private func connected(_ generation: Int, code: Int32, text: String) {
-        state.withLock { state in
-            guard let session = state.session, session.generation == generation else { return }
+        // Logged once the lock is released: a log handler may block.
+        let line = state.withLock { state -> (Logger.Level, String)? in
+            guard let session = state.session, session.generation == generation else { return nil }
             guard code == 0 else {
                 let message = "MQTT broker \(session.config.broker) refused the connection: \(text)" + Self.hint(code)
-                if state.reported.insert(message).inserted { log(.error, message) }
-                return
+                return state.reported.insert(message).inserted ? (.error, message) : nil
             }
             state.connected = true
             state.reported = []
             let (queued, dropped) = state.queue.take()
-            log(
-                .info,
+            let said =
                 (state.wasConnected ? "MQTT: back on \(session.config.broker)" : "MQTT: connected to \(session.config.broker)")
-                    + (dropped > 0 ? " (\(dropped) state message(s) dropped while away: queue full)" : ""))
+                + (dropped > 0 ? " (\(dropped) state message(s) dropped while away: queue full)" : "")
             state.wasConnected = true
             send(&state, availabilityMessage(nil, true, session))
             // What waited goes out first, then what is current, unless the queue just said it.
@@ -264,26 +261,29 @@ public final class MQTTPublisher: Sendable {
                     send(&state, stateMessage(payload, meter, session))
                 }
             }
+            return (.info, said)
         }
+        if let (level, message) = line { logger.log(level: level, "\(message)") }
     }
 
     private func disconnected(_ generation: Int, code: Int32, text: String) {
-        state.withLock { state in
-            guard let session = state.session, session.generation == generation, state.connected else { return }
+        let broker = state.withLock { state -> MQTTBroker? in
+            guard let session = state.session, session.generation == generation, state.connected else { return nil }
             state.connected = false
-            log(.warning, "MQTT: connection to \(session.config.broker) lost (\(text)); reconnecting, polling goes on")
+            return session.config.broker
         }
+        if let broker { logger.warning("MQTT: connection to \(broker) lost (\(text)); reconnecting, polling goes on") }
     }
 
     private func problem(_ generation: Int, _ text: String) {
-        let session = state.withLock { state -> Session? in
-            guard let session = state.session, session.generation == generation else { return nil }
+        let (session, message) = state.withLock { state -> (Session?, String?) in
+            guard let session = state.session, session.generation == generation else { return (nil, nil) }
             let hint =
                 text.contains("certificate verify failed") ? " (the broker's certificate is not signed by the CA of ca_file)" : ""
             let message = "MQTT broker \(session.config.broker): \(text)\(hint)"
-            if state.reported.insert(message).inserted { log(.error, message) }
-            return session
+            return (session, state.reported.insert(message).inserted ? message : nil)
         }
+        if let message { logger.error("\(message)") }
         // A TLS error ends libmosquitto's loop thread for good: start over after the longest
         // backoff (by then the loop thread, which is telling us this, has returned).
         if let session, text.hasPrefix("OpenSSL Error") {

@@ -31,7 +31,7 @@ struct TEMBridgeCommand: ParsableCommand {
         pthread_sigmask(SIG_SETMASK, &none, nil)
         var command: any ParsableCommand
         do { command = try parseAsRoot() } catch { exit(reporting: error) }
-        let level = (command as? LoggingCommand)?.logLevel.level ?? .info
+        let level = (command as? LoggingCommand)?.logLevel ?? .info
         LoggingSystem.bootstrap { _ in LineLogHandler(level: level) }
         do { try command.run() } catch { exit(reporting: error) }
     }
@@ -51,7 +51,7 @@ struct TEMBridgeCommand: ParsableCommand {
 
 /// A command that takes `--log-level` (`serve`, `demo`); the others log at info.
 protocol LoggingCommand {
-    var logLevel: LogLevel { get }
+    var logLevel: Logger.Level { get }
 }
 
 /// One line on stderr, `tembridge: ...`.

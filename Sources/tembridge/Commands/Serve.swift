@@ -17,7 +17,7 @@ struct Serve: ParsableCommand, LoggingCommand {
     var mapping: String
 
     @Option(help: "Log events at this level and above on stderr.")
-    var logLevel: LogLevel = .info
+    var logLevel: Logger.Level = .info
 
     func run() throws {
         let loaded = try loadMapping(mapping)
