@@ -1,6 +1,5 @@
 import ArchiveStore
 import ArgumentParser
-import Bridge
 import Glibc
 import Platform
 import TEMLink
