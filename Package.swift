@@ -84,7 +84,7 @@ let package = Package(
         .target(
             name: "Console",
             dependencies: [
-                "Bridge", "Mapping", "Config", "Platform", "TEMLink", "ModbusServer", "ArchiveStore", "TEMProtocol",
+                "Bridge", "Config", "Platform", "TEMLink", "ModbusServer", "ArchiveStore", "TEMProtocol",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

@@ -1,7 +1,6 @@
 import Bridge
 import Config
 import Hummingbird
-import Mapping
 import NIOCore
 import Platform
 
