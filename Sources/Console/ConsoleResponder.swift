@@ -1,6 +1,7 @@
 import Bridge
 import Config
 import Hummingbird
+import JSONOutput
 import NIOCore
 import Platform
 
@@ -74,11 +75,11 @@ struct ConsoleResponder: HTTPResponder {
             return body(exposition.render(bridge.status()), type: "text/plain; version=0.0.4; charset=utf-8")
         case .health:
             let health = HealthDocument(staleMeters: bridge.status().staleMeters)
-            return body(JSON.encode(health), type: "application/json", status: .init(code: health.httpStatus))
+            return body(JSONText.document(health), type: "application/json", status: .init(code: health.httpStatus))
         case .status:
             let status = bridge.status()
             let gaps = await offloaded { [archive] in archive.gapCounts(status.mapping) }
-            return body(JSON.encode(StatusDocument(status, version: version, gaps: gaps)), type: "application/json")
+            return body(JSONText.document(StatusDocument(status, version: version, gaps: gaps)), type: "application/json")
         case .registers:
             return body(RegisterTable.csv(bridge.status().mapping), type: "text/csv; charset=utf-8")
         case .trace:
@@ -97,8 +98,8 @@ struct ConsoleResponder: HTTPResponder {
         var names = MeterNames(bridge: bridge)
         let frames = instruments.trace.recent.map { TraceHub.json($0) { names.name(line: $0, address: $1) } }
         let initial =
-            "{\"status\":" + JSON.encode(StatusDocument(status, version: version, gaps: gaps)) + ",\"registers\":"
-            + JSON.encode(RegisterTable.csv(status.mapping)) + ",\"trace\":[" + frames.joined(separator: ",") + "]}"
+            "{\"status\":" + JSONText.document(StatusDocument(status, version: version, gaps: gaps)) + ",\"registers\":"
+            + JSONText.document(RegisterTable.csv(status.mapping)) + ",\"trace\":[" + frames.joined(separator: ",") + "]}"
         // "</" cannot end the script element inside a JSON string written as "<\/".
         return StatusPage.html.replacing("/*INITIAL*/null", with: initial.replacing("</", with: "<\\/"))
     }

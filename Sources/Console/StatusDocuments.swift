@@ -96,13 +96,3 @@ struct HealthDocument: Encodable, Equatable {
     /// 200 when ok, 503 when degraded.
     var httpStatus: Int { stale == nil ? 200 : 503 }
 }
-
-enum JSON {
-    /// Compact JSON with sorted keys, so a document reads the same every time.
-    static func encode(_ value: some Encodable) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        guard let data = try? encoder.encode(value) else { return "{}" }
-        return String(decoding: data, as: UTF8.self)
-    }
-}

@@ -1,4 +1,5 @@
 import Glibc
+import JSONOutput
 import Platform
 import Synchronization
 import TEMLink
@@ -136,27 +137,5 @@ final class TraceHub: Sendable {
             out.append(digits[Int(byte & 0x0F)])
         }
         return String(decoding: out, as: UTF8.self)
-    }
-}
-
-/// JSON text helpers for the hand-assembled SSE lines (the JSON documents use JSONEncoder).
-enum JSONText {
-    /// `text` as a JSON string literal.
-    static func string(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let h = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - h.count) + h
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
     }
 }

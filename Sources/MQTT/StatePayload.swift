@@ -1,5 +1,5 @@
 import Config
-import Foundation
+import JSONOutput
 import Platform
 
 /// The body of a `<topic>/<meter>/state` message:
@@ -28,9 +28,7 @@ public struct StatePayload: Sendable, Equatable, Encodable {
 
     /// The JSON bytes.
     public var json: [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         // Encoding can only fail for non-finite numbers, which `init` leaves out.
-        return Array((try? encoder.encode(self)) ?? Data("{}".utf8))
+        Array(JSONText.document(self).utf8)
     }
 }

@@ -3,6 +3,7 @@
 // `MeterClient`, and answering requests from it as the frozen meter would. It must not import
 // the Modbus server, the mapping, the bridge or the simulator.
 import Foundation
+import JSONOutput
 import Platform
 import TEMProtocol
 
@@ -83,9 +84,9 @@ public struct MeterDump: Sendable, Hashable {
 
     /// The file's text: JSON in the field order of docs/DUMP.md, one hex line per 64-byte block.
     public func encoded() -> String {
-        func string(_ s: String?) -> String { s.map(Self.jsonString) ?? "null" }
+        func string(_ s: String?) -> String { s.map(JSONText.string) ?? "null" }
         func region(_ lines: [String], size: Int?, whole: Bool) -> String {
-            let body = lines.map { "      \(Self.jsonString($0))" }.joined(separator: ",\n")
+            let body = lines.map { "      \(JSONText.string($0))" }.joined(separator: ",\n")
             return """
                 {
                     "size": \(size.map(String.init) ?? "null"),
@@ -111,19 +112,6 @@ public struct MeterDump: Sendable, Hashable {
             }
 
             """
-    }
-
-    private static func jsonString(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case _ where scalar.value < 0x20: out += "\\u" + hex(scalar.value, width: 4)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
     }
 
     /// Reads a dump file's text. Throws `MeterDumpError` naming what is wrong and where.
