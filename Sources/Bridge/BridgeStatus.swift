@@ -110,7 +110,7 @@ extension Bridge {
             let name: String
             switch entry.source {
             case let .value(definition): name = definition.name
-            case let .raw(t2k, _): name = "raw." + hex(t2k)
+            case let .raw(t2k, _): name = "raw." + hex(Int(t2k))
             }
             guard seen.insert(name).inserted,
                 let value = RegisterLayout.value(of: entry.source, snapshot: snapshot, health: health, now: now, since: now),
@@ -123,10 +123,5 @@ extension Bridge {
             unitIDs: meter.config.unitIDs, state: health.state, online: health.isFresh(at: now),
             ageSeconds: health.lastGood.map { Double(now &- $0) / 1e9 },
             pollsOK: health.pollsOK, pollsFailed: health.pollsFailed, lastError: health.lastError, values: values)
-    }
-
-    private static func hex(_ value: UInt16) -> String {
-        let digits = String(value, radix: 16, uppercase: true)
-        return "0x" + String(repeating: "0", count: max(0, 4 - digits.count)) + digits
     }
 }

@@ -1,6 +1,7 @@
 import Bridge
 import Prometheus
 import Synchronization
+import TEMProtocol
 
 /// `/metrics`: brings the families derived from the bridge's state up to date in the registry
 /// (gauges set, counters set to the bridge's own counts), then emits the Prometheus text. Series
@@ -56,7 +57,7 @@ final class MetricsExposition: Sendable {
             for request in status.modbus.requests {
                 counter(
                     "tembridge_modbus_requests_total",
-                    [("function", Self.hex(request.function)), ("exception", request.exception)], request.count)
+                    [("function", hex(request.function, width: 2)), ("exception", request.exception)], request.count)
             }
             counter("tembridge_modbus_connections_refused_total", [("reason", "allow")], status.modbus.refusedNotAllowed)
             counter(
@@ -69,11 +70,5 @@ final class MetricsExposition: Sendable {
             previous = now
             return registry.emitToString()
         }
-    }
-
-    /// `03`: a function code as two hex digits.
-    static func hex(_ byte: UInt8) -> String {
-        let digits = String(byte, radix: 16, uppercase: true)
-        return digits.count == 1 ? "0" + digits : digits
     }
 }

@@ -3,6 +3,7 @@ import JSONOutput
 import Platform
 import Synchronization
 import TEMLink
+import TEMProtocol
 
 /// Hands the native frames of every line to the `/api/trace` subscribers without ever making a
 /// poller wait: each subscriber has a bounded buffer of its own (`capacity` frames); a frame that
@@ -124,18 +125,6 @@ final class TraceHub: Sendable {
         let frame = event.frame
         let name = meter(event.line, frame.address).map(JSONText.string) ?? "null"
         return "{\"time\":\"\(Timestamp.iso8601(nanoseconds: frame.time))\",\"line\":\(JSONText.string(event.line)),"
-            + "\"meter\":\(name),\"direction\":\"\(frame.direction.rawValue)\",\"hex\":\"\(hex(frame.bytes))\"}"
-    }
-
-    static func hex(_ bytes: [UInt8]) -> String {
-        let digits = Array("0123456789ABCDEF".utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity(bytes.count * 3)
-        for (i, byte) in bytes.enumerated() {
-            if i > 0 { out.append(0x20) }
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0x0F)])
-        }
-        return String(decoding: out, as: UTF8.self)
+            + "\"meter\":\(name),\"direction\":\"\(frame.direction.rawValue)\",\"hex\":\"\(hexDump(frame.bytes))\"}"
     }
 }

@@ -105,8 +105,8 @@ public struct MeterDump: Sendable, Hashable {
               "endpoint": \(string(endpoint)),
               "address": \(address),
               "interrupted": \(interrupted),
-              "identify": \(string(identify.map(Self.hexText))),
-              "identity_text": \(string(identify.map(Self.cp1251))),
+              "identify": \(string(identify.map(hexDump))),
+              "identity_text": \(string(identify.map(CP1251.decode))),
               "t2k": \(region(t2kLines, size: T2KMap.size, whole: true)),
               "flash": \(region(flashLines, size: flashSize, whole: wholeFlash))
             }
@@ -130,7 +130,7 @@ public struct MeterDump: Sendable, Hashable {
         self.init(endpoint: file.endpoint, address: address, captured: file.captured)
         interrupted = file.interrupted ?? false
         if let text = file.identify {
-            guard let bytes = Self.parseHex(text) else { throw MeterDumpError("identify: '\(text)' is not hex bytes") }
+            guard let bytes = parseHexDump(text) else { throw MeterDumpError("identify: '\(text)' is not hex bytes") }
             identify = bytes
         }
         (t2k, t2kUnread) = try Self.parse(file.t2k.lines, region: "t2k", limit: UInt64(T2KMap.size))
@@ -201,7 +201,7 @@ public struct MeterDump: Sendable, Hashable {
     private static func lines(_ blocks: [UInt32: [UInt8]], unread: Set<UInt32>, width: Int) -> [String] {
         let addresses = Set(blocks.keys).union(unread).sorted()
         return addresses.map { a in
-            "\(hex(a, width: width)): " + (blocks[a].map(hexText) ?? "unread")
+            "\(hex(a, width: width)): " + (blocks[a].map(hexDump) ?? "unread")
         }
     }
 
@@ -223,37 +223,13 @@ public struct MeterDump: Sendable, Hashable {
                 unread.insert(address)
                 continue
             }
-            guard let bytes = parseHex(body), (1...blockSize).contains(bytes.count) else {
+            guard let bytes = parseHexDump(body), (1...blockSize).contains(bytes.count) else {
                 throw fail("expected up to 64 hex bytes")
             }
             guard UInt64(address) + UInt64(bytes.count) <= limit else { throw fail("past the end of the area") }
             blocks[address] = bytes
         }
         return (blocks, unread)
-    }
-
-    static func hexText(_ bytes: [UInt8]) -> String { bytes.map { hex($0, width: 2) }.joined(separator: " ") }
-
-    static func parseHex(_ text: String) -> [UInt8]? {
-        var out: [UInt8] = []
-        for part in text.split(separator: " ") {
-            guard part.count == 2, let b = UInt8(part, radix: 16) else { return nil }
-            out.append(b)
-        }
-        return out
-    }
-
-    /// The identify reply as text, for people reading the file (cp1251 letters).
-    private static func cp1251(_ bytes: [UInt8]) -> String {
-        String(
-            String.UnicodeScalarView(
-                bytes.map { b in
-                    switch b {
-                    case 0x20...0x7E: Unicode.Scalar(b)
-                    case 0xC0...0xFF: Unicode.Scalar(0x0410 + UInt32(b - 0xC0))!
-                    default: Unicode.Scalar(UInt8(ascii: "?"))
-                    }
-                }))
     }
 
     private static func describe(_ error: any Error) -> String {
