@@ -137,12 +137,10 @@ private func measuredRun(_ arguments: [String], timeout: Double = 60) throws -> 
     return (outcome, usage.ru_maxrss)
 }
 
-/// Connects to 127.0.0.1:`port`, sends `prefix` and then bytes without a newline until the peer
-/// closes or `limit` bytes were sent; returns how many were sent.
-private func streamUntilClosed(port: Int, prefix: [UInt8], limit: Int) -> Int {
+/// A TCP socket connected to 127.0.0.1:`port`; nil if it cannot connect.
+private func connectedSocket(port: Int) -> Int32? {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard fd >= 0 else { return -1 }
-    defer { close(fd) }
+    guard fd >= 0 else { return nil }
     var address = sockaddr_in()
     address.sin_family = sa_family_t(AF_INET)
     address.sin_port = UInt16(port).bigEndian
@@ -150,7 +148,18 @@ private func streamUntilClosed(port: Int, prefix: [UInt8], limit: Int) -> Int {
     let connected = withUnsafePointer(to: &address) {
         $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
     }
-    guard connected == 0 else { return -1 }
+    guard connected == 0 else {
+        close(fd)
+        return nil
+    }
+    return fd
+}
+
+/// Connects to 127.0.0.1:`port`, sends `prefix` and then bytes without a newline until the peer
+/// closes or `limit` bytes were sent; returns how many were sent.
+private func streamUntilClosed(port: Int, prefix: [UInt8], limit: Int) -> Int {
+    guard let fd = connectedSocket(port: port) else { return -1 }
+    defer { close(fd) }
     var timeout = timeval(tv_sec: 10, tv_usec: 0)  // a peer that stops reading counts as closed
     setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     var sent = 0
@@ -167,17 +176,8 @@ private func streamUntilClosed(port: Int, prefix: [UInt8], limit: Int) -> Int {
 /// Sends `GET /` and then `bytes` more of the request line (no newline) to 127.0.0.1:`port`, as
 /// far as the server takes them, and returns what the server answers before it closes.
 private func requestLineWithoutEnd(port: Int, bytes: Int) -> String {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard fd >= 0 else { return "" }
+    guard let fd = connectedSocket(port: port) else { return "" }
     defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_port = UInt16(port).bigEndian
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    let connected = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-    }
-    guard connected == 0 else { return "" }
     var timeout = timeval(tv_sec: 5, tv_usec: 0)
     setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
