@@ -18,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.81.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
     ],
     targets: [
@@ -33,6 +34,8 @@ let package = Package(
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         // libpq is opened on first use (Sources/CPostgres/include/CPostgres.h says why).
         .target(name: "CPostgres", linkerSettings: [.linkedLibrary("dl")]),
+        // The one JSON writer (one configured encoder, one string escaper). Foundation only.
+        .target(name: "JSONOutput"),
         // The meter protocol: frames, checksum, T2K map, decoding, read planning. Pure.
         .target(name: "TEMProtocol"),
         // The mapping's value types, endpoints, listen addresses, networks, durations. No I/O.
@@ -45,7 +48,7 @@ let package = Package(
             dependencies: ["TEMProtocol", "Config", "Platform"]
         ),
         // The `tembridge dump` file: format, capture over an exchange, answering from a dump.
-        .target(name: "MeterDump", dependencies: ["TEMProtocol", "Config", "TEMLink"]),
+        .target(name: "MeterDump", dependencies: ["TEMProtocol", "Platform", "TEMLink", "JSONOutput"]),
         // A simulated meter line: memory images that move, fault injection, sim:// link.
         .target(name: "TEMSimulator", dependencies: ["TEMProtocol", "Config", "TEMLink", "MeterDump", "Platform"]),
         // The Modbus TCP server and RTU ports: the only code that touches libmodbus.
@@ -56,7 +59,7 @@ let package = Package(
         // The mapping file: YAML parser with line/column, validation, register table.
         .target(
             name: "Mapping",
-            dependencies: ["TEMProtocol", "Config", .product(name: "Yams", package: "Yams")]
+            dependencies: ["TEMProtocol", "Config", "Platform", .product(name: "Yams", package: "Yams")]
         ),
         // The poller, snapshots and register images: the bridge between meters and Modbus.
         .target(
@@ -68,22 +71,31 @@ let package = Package(
         ),
         // The archive store: records in SQLite, forwarded to PostgreSQL; the backfill/follow walk.
         // The only code that touches libsqlite3 and libpq.
-        .target(name: "ArchiveStore", dependencies: ["CSQLite", "CPostgres", "TEMProtocol", "Platform"]),
+        .target(
+            name: "ArchiveStore",
+            dependencies: [
+                "CSQLite", "CPostgres", "TEMProtocol", "Platform", "JSONOutput", .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // The log line (`TIMESTAMP LEVEL message` on stderr) as a swift-log handler; only the
         // executable installs it.
-        .target(name: "LogFormat", dependencies: [.product(name: "Logging", package: "swift-log")]),
+        .target(name: "LogFormat", dependencies: ["Platform", .product(name: "Logging", package: "swift-log")]),
         // Publishing meter values over MQTT: the only code that touches libmosquitto.
         .target(
             name: "MQTT",
-            dependencies: ["CMosquitto", "Config", "TEMProtocol"]
+            dependencies: [
+                "CMosquitto", "Config", "Platform", "TEMProtocol", "JSONOutput", .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         // The operations console: HTTP (Hummingbird), /metrics (swift-prometheus), the status page.
         .target(
             name: "Console",
             dependencies: [
-                "Bridge", "Mapping", "Config", "Platform", "TEMLink", "ModbusServer", "ArchiveStore", "TEMProtocol",
+                "Bridge", "Config", "Platform", "TEMLink", "ModbusServer", "ArchiveStore", "TEMProtocol", "JSONOutput",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -95,8 +107,8 @@ let package = Package(
         .executableTarget(
             name: "tembridge",
             dependencies: [
-                "TEMProtocol", "Config", "Platform", "TEMLink", "TEMSimulator", "Mapping", "ModbusServer", "Bridge",
-                "MeterDump", "LogFormat", "MQTT", "ArchiveStore", "Console", "Systemd",
+                "TEMProtocol", "Config", "Platform", "TEMLink", "TEMSimulator", "Mapping", "Bridge",
+                "MeterDump", "LogFormat", "MQTT", "ArchiveStore", "Console", "Systemd", "JSONOutput",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -107,7 +119,7 @@ let package = Package(
         .testTarget(name: "ConfigTests", dependencies: ["Config"]),
         .testTarget(name: "PlatformTests", dependencies: ["Platform"]),
         .testTarget(name: "TEMLinkTests", dependencies: ["TEMLink", "TEMSimulator", "Config", "Platform"]),
-        .testTarget(name: "TEMSimulatorTests", dependencies: ["TEMSimulator", "Config"]),
+        .testTarget(name: "TEMSimulatorTests", dependencies: ["TEMSimulator", "Config", "Platform"]),
         .testTarget(name: "MeterDumpTests", dependencies: ["MeterDump", "TEMSimulator", "TEMLink", "Config"]),
         .testTarget(name: "MappingTests", dependencies: ["Mapping", "Config"], resources: [.copy("Corpus")]),
         .testTarget(name: "ModbusServerTests", dependencies: ["ModbusServer", "CModbus", "Config", "Platform"]),
@@ -119,12 +131,12 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .testTarget(name: "LogFormatTests", dependencies: ["LogFormat", .product(name: "Logging", package: "swift-log")]),
-        .testTarget(name: "MQTTTests", dependencies: ["MQTT", "Mapping", "Config", "TEMProtocol"]),
+        .testTarget(name: "LogFormatTests", dependencies: ["LogFormat", "Platform", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "MQTTTests", dependencies: ["MQTT", "Mapping", "Config", "Platform", "TEMProtocol"]),
         .testTarget(name: "ArchiveStoreTests", dependencies: ["ArchiveStore", "TEMProtocol", "Platform"]),
         .testTarget(
             name: "ConsoleTests",
-            dependencies: ["Console", "TEMLink", "Config", "Platform", "TEMProtocol", "Mapping", "ArchiveStore"]
+            dependencies: ["Console", "TEMLink", "Config", "Platform", "TEMProtocol", "Mapping", "ArchiveStore", "JSONOutput"]
         ),
         .testTarget(name: "SystemdTests", dependencies: ["Systemd"]),
         .testTarget(name: "EndToEndTests", dependencies: ["CModbus"]),

@@ -1,4 +1,5 @@
 import FoundationEssentials
+import JSONOutput
 import TEMProtocol
 
 /// Archive records as text, one line each: what `archive` and `history` print and what the
@@ -81,9 +82,7 @@ public struct ArchiveRecordText: Sendable {
                 meter: identified ? meter : nil, serialNumber: identified ? serialNumber : nil,
                 time: written, period: period,
                 values: Dictionary(zip(Self.names, values), uniquingKeysWith: { first, _ in first }), flags: flags)
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-            return (index == 0 ? " " : ",") + String(decoding: try encoder.encode(row), as: UTF8.self)
+            return (index == 0 ? " " : ",") + (try JSONText.encode(row))
         case .table:
             let energies = (1...6).map { Self.formatNumber(record.values["energy.\($0)"] ?? 0) }.joined(separator: " ")
             let errors = record.errors.enumerated().compactMap { system, bits in

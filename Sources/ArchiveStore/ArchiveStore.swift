@@ -6,6 +6,7 @@
 
 import CSQLite
 import Glibc
+import Platform
 import Synchronization
 import TEMProtocol
 
@@ -130,7 +131,7 @@ public final class ArchiveStore: Sendable {
             try db.transaction("store \(batch.records.count) record(s) of meter \(batch.meter)") { () throws(StoreError) in
                 var saved = Saved()
                 let insert = try db.prepare(Self.insertSQL, operation: "insert a record")
-                let now = Int(time(nil))
+                let now = WallClock.seconds()
                 for r in batch.records {
                     var values: [SQLiteStatement.Value] = [
                         .int(Int(r.serialNumber)), .text(r.kind.rawValue), .int(r.period),

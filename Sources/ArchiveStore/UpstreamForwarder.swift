@@ -1,6 +1,6 @@
 import Glibc
+import Logging
 import Platform
-import Synchronization
 import TEMProtocol
 
 /// Forwards every stored record to PostgreSQL, in store order, on a thread of its own: the
@@ -10,24 +10,22 @@ import TEMProtocol
 /// While the server is down records stay queued in the store; retries back off from 1 s to
 /// 60 s, and each kind of failure is logged once, not once per retry.
 public final class UpstreamForwarder: Sendable {
-    /// A log line: `problem` is true for failures.
-    public typealias LogLine = @Sendable (_ problem: Bool, _ message: String) -> Void
-
     private let store: ArchiveStore
     private let conninfo: String
     /// The upstream as logged and as the progress key: the URL without its password.
     public let name: String
-    private let log: LogLine
-    private let stopping = Atomic<Bool>(false)
+    private let logger: Logger
+    /// The forwarding thread and the signal that ends its waits.
+    private let worker = Worker()
+    /// Turns readable when a record was stored (the store's `onStored`).
     private let wake: (read: Int32, write: Int32)
-    private let thread = Mutex<PosixThread?>(nil)
     static let batchSize = 500
 
-    public init(store: ArchiveStore, upstream: String, log: @escaping LogLine) {
+    public init(store: ArchiveStore, upstream: String, logger: Logger = Logger(label: "tembridge.archive")) {
         self.store = store
         conninfo = upstream
         name = Self.withoutPassword(upstream)
-        self.log = log
+        self.logger = logger
         var ends: [Int32] = [-1, -1]
         _ = pipe(&ends)
         for fd in ends { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
@@ -41,25 +39,19 @@ public final class UpstreamForwarder: Sendable {
 
     public func start() {
         store.onStored { [weak self] in self?.wakeUp() }
-        thread.withLock { $0 = PosixThread.essential("upstream forwarder") { self.run() } }
+        worker.startEssential("upstream forwarder") { self.run() }
     }
 
     private func wakeUp() { _ = write(wake.write, "x", 1) }
 
     /// Stops forwarding and waits for the thread (a batch in progress finishes first).
-    public func stop() {
-        stopping.store(true, ordering: .relaxed)
-        wakeUp()
-        thread.withLock { t in
-            defer { t = nil }; return t
-        }?.join()
-    }
+    public func stop() { worker.stop() }
 
-    private var isStopping: Bool { stopping.load(ordering: .relaxed) }
+    private var isStopping: Bool { worker.isStopping }
 
     private func run() {
         var connection: PostgresConnection?
-        var backoff = 0.0
+        var backoff = Duration.zero
         var lastFailure: FailureKind?
         var retriedAtOnce = false
         while !isStopping {
@@ -72,12 +64,12 @@ public final class UpstreamForwarder: Sendable {
                 }
                 let sent = try forwardAll(connection!)
                 if lastFailure != nil {
-                    log(false, "upstream \(name): reachable again, forwarded \(sent) queued record(s)")
+                    logger.info("upstream \(name): reachable again, forwarded \(sent) queued record(s)")
                     lastFailure = nil
                 }
-                backoff = 0
+                backoff = .zero
                 retriedAtOnce = false
-                waitForWork(seconds: 60)
+                waitForWork(.seconds(60))
             } catch {
                 let wasConnected = connection != nil
                 connection = nil
@@ -90,14 +82,14 @@ public final class UpstreamForwarder: Sendable {
                 let kind = FailureKind(error)
                 if kind != lastFailure {
                     let queued = (try? store.count()).map { $0 - ((try? store.forwarded(to: name)) ?? 0) }
-                    log(
-                        true,
+                    let message =
                         "upstream \(name): \(kind.summary): \(error.message); records stay queued locally"
-                            + (queued.map { " (\($0) not forwarded yet)" } ?? "") + ", retrying with backoff")
+                        + (queued.map { " (\($0) not forwarded yet)" } ?? "") + ", retrying with backoff"
+                    logger.error("\(message)")
                     lastFailure = kind
                 }
-                backoff = min(max(backoff * 2, 1), 60)
-                waitForWork(seconds: backoff, ignoreStores: true)
+                backoff = min(max(backoff * 2, .seconds(1)), .seconds(60))
+                waitForWork(backoff, ignoreStores: true)
             }
         }
     }
@@ -123,18 +115,22 @@ public final class UpstreamForwarder: Sendable {
         return sent
     }
 
-    /// Sleeps up to `seconds`, ending early on stop or (unless `ignoreStores`) a new record.
-    private func waitForWork(seconds: Double, ignoreStores: Bool = false) {
-        let deadline = Double(time(nil)) + seconds
+    /// Sleeps up to `duration` (on the monotonic clock), ending at once on stop or (unless
+    /// `ignoreStores`) when a record is stored.
+    private func waitForWork(_ duration: Duration, ignoreStores: Bool = false) {
+        let deadline = Deadline(after: duration)
         var buffer = [UInt8](repeating: 0, count: 64)
-        while !isStopping {
-            let left = deadline - Double(time(nil))
-            guard left > 0 else { return }
-            var p = pollfd(fd: wake.read, events: Int16(POLLIN), revents: 0)
-            if poll(&p, 1, Int32(min(left, 1) * 1000)) > 0 {
-                while read(wake.read, &buffer, buffer.count) > 0 {}
-                if !ignoreStores { return }
+        while !isStopping, !deadline.hasPassed {
+            guard
+                case let .success(events) = waitFor(
+                    wake.read, events: Int16(POLLIN), timeout: deadline.remaining, orStop: worker.stopSignal)
+            else {
+                worker.stopSignal.sleep(for: min(deadline.remaining, .seconds(1)))  // poll failed: do not spin
+                continue
             }
+            guard events != 0 else { continue }
+            while read(wake.read, &buffer, buffer.count) > 0 {}
+            if !ignoreStores { return }
         }
     }
 

@@ -40,7 +40,7 @@ public final class Bridge: Sendable {
     let lineMonitorsMutex = Mutex<[String: LineMonitor]>([:])
     let lineObservers: LineMonitor.Observers
     /// Wall-clock start, seconds since 1970.
-    let startedWall = Bridge.wallClock()
+    let startedWall = WallClock.secondsWithFraction()
     let reloadsOK = Atomic<Int>(0)
     let reloadsFailed = Atomic<Int>(0)
 

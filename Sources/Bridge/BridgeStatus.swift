@@ -117,7 +117,7 @@ extension Bridge {
             let name: String
             switch entry.source {
             case let .value(definition): name = definition.name
-            case let .raw(t2k, _): name = "raw." + hex(t2k)
+            case let .raw(t2k, _): name = "raw." + hex(Int(t2k))
             }
             guard seen.insert(name).inserted,
                 let value = RegisterLayout.value(of: entry.source, snapshot: snapshot, health: health, now: now, since: now),
@@ -131,17 +131,5 @@ extension Bridge {
             ageSeconds: health.lastGood.map { Double(now &- $0) / 1e9 },
             pollsOK: health.pollsOK, pollsFailed: health.pollsFailed, lastError: health.lastError,
             quality: MeterQuality.now(snapshot: snapshot, health: health, at: now), values: values)
-    }
-
-    /// Wall-clock seconds since 1970.
-    static func wallClock() -> Double {
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
-        return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
-    }
-
-    private static func hex(_ value: UInt16) -> String {
-        let digits = String(value, radix: 16, uppercase: true)
-        return "0x" + String(repeating: "0", count: max(0, 4 - digits.count)) + digits
     }
 }

@@ -10,7 +10,6 @@ import Dispatch
 import Glibc
 import Hummingbird
 import Logging
-import Mapping
 import NIOCore
 import ServiceLifecycle
 import Synchronization

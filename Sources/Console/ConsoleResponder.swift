@@ -1,8 +1,9 @@
 import Bridge
 import Config
 import Hummingbird
-import Mapping
+import JSONOutput
 import NIOCore
+import Platform
 
 /// Which page a request is for: decided from the method and path alone.
 enum Route: Equatable {
@@ -76,11 +77,11 @@ struct ConsoleResponder: HTTPResponder {
             return body(exposition.render(bridge.status()), type: "text/plain; version=0.0.4; charset=utf-8")
         case .health:
             let health = HealthDocument(staleMeters: bridge.status().staleMeters)
-            return body(JSON.encode(health), type: "application/json", status: .init(code: health.httpStatus))
+            return body(JSONText.document(health), type: "application/json", status: .init(code: health.httpStatus))
         case .status:
             let status = bridge.status()
             let gaps = await offloaded { [archive] in archive.gapCounts(status.mapping) }
-            return body(JSON.encode(StatusDocument(status, version: version, gaps: gaps)), type: "application/json")
+            return body(JSONText.document(StatusDocument(status, version: version, gaps: gaps)), type: "application/json")
         case .registers:
             return body(RegisterTable.csv(bridge.status().mapping), type: "text/csv; charset=utf-8")
         case .trace:
@@ -105,8 +106,8 @@ struct ConsoleResponder: HTTPResponder {
         var names = MeterNames(bridge: bridge)
         let frames = instruments.trace.recent.map { TraceHub.json($0) { names.name(line: $0, address: $1) } }
         let initial =
-            "{\"status\":" + JSON.encode(StatusDocument(status, version: version, gaps: gaps)) + ",\"registers\":"
-            + JSON.encode(RegisterTable.csv(status.mapping)) + ",\"trace\":[" + frames.joined(separator: ",") + "]"
+            "{\"status\":" + JSONText.document(StatusDocument(status, version: version, gaps: gaps)) + ",\"registers\":"
+            + JSONText.document(RegisterTable.csv(status.mapping)) + ",\"trace\":[" + frames.joined(separator: ",") + "]"
             + (charts.map { ",\"history\":" + $0 } ?? "") + "}"
         // "</" cannot end the script element inside a JSON string written as "<\/".
         return StatusPage.html.replacing("/*INITIAL*/null", with: initial.replacing("</", with: "<\\/"))
@@ -164,7 +165,7 @@ struct ConsoleResponder: HTTPResponder {
 struct MeterNames {
     let bridge: Bridge
     private var names: [String: String] = [:]
-    private var lastLoad = ContinuousClock.now - .seconds(10)
+    private var lastLoad = MonotonicClock.Instant.now - .seconds(10)
 
     init(bridge: Bridge) {
         self.bridge = bridge
@@ -173,7 +174,7 @@ struct MeterNames {
     mutating func name(line: String, address: UInt8) -> String? {
         let key = "\(line)\u{0}\(address)"
         if let name = names[key] { return name }
-        guard ContinuousClock.now - lastLoad > .seconds(1) else { return nil }
+        guard MonotonicClock.Instant.now - lastLoad > .seconds(1) else { return nil }
         lastLoad = .now
         names = [:]
         for meter in bridge.status().mapping.meters { names["\(meter.line)\u{0}\(meter.address)"] = meter.name }

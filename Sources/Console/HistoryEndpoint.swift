@@ -1,6 +1,7 @@
 import ArchiveStore
 import Config
 import Dispatch
+import JSONOutput
 import Synchronization
 import TEMProtocol
 

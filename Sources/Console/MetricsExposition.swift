@@ -65,7 +65,7 @@ final class MetricsExposition: Sendable {
             for request in status.modbus.requests {
                 counter(
                     "tembridge_modbus_requests_total",
-                    [("function", Self.hex(request.function)), ("exception", request.exception)], request.count)
+                    [("function", hex(request.function, width: 2)), ("exception", request.exception)], request.count)
             }
             counter("tembridge_modbus_connections_refused_total", [("reason", "allow")], status.modbus.refusedNotAllowed)
             counter(
@@ -78,11 +78,5 @@ final class MetricsExposition: Sendable {
             previous = now
             return registry.emitToString()
         }
-    }
-
-    /// `03`: a function code as two hex digits.
-    static func hex(_ byte: UInt8) -> String {
-        let digits = String(byte, radix: 16, uppercase: true)
-        return digits.count == 1 ? "0" + digits : digits
     }
 }

@@ -1,5 +1,6 @@
 import Bridge
 import Foundation
+import Platform
 import TEMProtocol
 
 /// `/api/status`: the JSON document, field names as docs/CONSOLE.md gives them.
@@ -73,7 +74,7 @@ struct StatusDocument: Encodable {
     /// `gaps`: missing archive periods by meter and kind (nil: no archive store).
     init(_ status: BridgeStatus, version: String, gaps: [String: [String: Int]]? = nil) {
         self.version = version
-        started = isoTime(nanoseconds: Int64(status.started * 1e9))
+        started = Timestamp.iso8601(nanoseconds: Int64(status.started * 1e9))
         meters = status.meters.map { meter in
             Meter(
                 name: meter.name, line: meter.line, address: Int(meter.address), unitIDs: meter.unitIDs.map(Int.init),
@@ -101,14 +102,4 @@ struct HealthDocument: Encodable, Equatable {
 
     /// 200 when ok, 503 when degraded.
     var httpStatus: Int { stale == nil ? 200 : 503 }
-}
-
-enum JSON {
-    /// Compact JSON with sorted keys, so a document reads the same every time.
-    static func encode(_ value: some Encodable) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        guard let data = try? encoder.encode(value) else { return "{}" }
-        return String(decoding: data, as: UTF8.self)
-    }
 }

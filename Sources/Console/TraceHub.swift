@@ -1,6 +1,9 @@
 import Glibc
+import JSONOutput
+import Platform
 import Synchronization
 import TEMLink
+import TEMProtocol
 
 /// Hands the native frames of every line to the `/api/trace` subscribers without ever making a
 /// poller wait: each subscriber has a bounded buffer of its own (`capacity` frames); a frame that
@@ -121,55 +124,7 @@ final class TraceHub: Sendable {
     static func json(_ event: Event, meter: (String, UInt8) -> String?) -> String {
         let frame = event.frame
         let name = meter(event.line, frame.address).map(JSONText.string) ?? "null"
-        return "{\"time\":\"\(isoTime(nanoseconds: frame.time))\",\"line\":\(JSONText.string(event.line)),"
-            + "\"meter\":\(name),\"direction\":\"\(frame.direction.rawValue)\",\"hex\":\"\(hex(frame.bytes))\"}"
-    }
-
-    static func hex(_ bytes: [UInt8]) -> String {
-        let digits = Array("0123456789ABCDEF".utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity(bytes.count * 3)
-        for (i, byte) in bytes.enumerated() {
-            if i > 0 { out.append(0x20) }
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0x0F)])
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
-}
-
-/// `2026-11-30T04:23:04.120Z`: UTC, milliseconds.
-func isoTime(nanoseconds: Int64) -> String {
-    var seconds = time_t(nanoseconds / 1_000_000_000)
-    let millis = Int((nanoseconds % 1_000_000_000) / 1_000_000)
-    var parts = tm()
-    gmtime_r(&seconds, &parts)
-    func pad(_ v: Int, _ width: Int) -> String {
-        let s = String(v)
-        return String(repeating: "0", count: max(0, width - s.count)) + s
-    }
-    return "\(pad(Int(parts.tm_year) + 1900, 4))-\(pad(Int(parts.tm_mon) + 1, 2))-\(pad(Int(parts.tm_mday), 2))T"
-        + "\(pad(Int(parts.tm_hour), 2)):\(pad(Int(parts.tm_min), 2)):\(pad(Int(parts.tm_sec), 2)).\(pad(millis, 3))Z"
-}
-
-/// JSON text helpers for the hand-assembled SSE lines (the JSON documents use JSONEncoder).
-enum JSONText {
-    /// `text` as a JSON string literal.
-    static func string(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let h = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - h.count) + h
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
+        return "{\"time\":\"\(Timestamp.iso8601(nanoseconds: frame.time))\",\"line\":\(JSONText.string(event.line)),"
+            + "\"meter\":\(name),\"direction\":\"\(frame.direction.rawValue)\",\"hex\":\"\(hexDump(frame.bytes))\"}"
     }
 }

@@ -1,8 +1,9 @@
 // LogFormat owns tembridge's log line: `2026-11-26T20:31:05Z info message`, one line per event
 // on stderr, as a swift-log `LogHandler` the executable installs once. It imports only swift-log
-// and Glibc: no libmodbus, no meter protocol, no other tembridge module.
+// and Platform (for the one wall clock and time-stamp format): no libmodbus, no meter protocol.
 import Glibc
 import Logging
+import Platform
 
 /// Writes each event as one line, `TIMESTAMP LEVEL message`, to standard error (or to `sink`).
 ///
@@ -20,7 +21,7 @@ public struct LineLogHandler: LogHandler {
 
     /// A handler writing to stderr at `level` and above.
     public init(level: Logger.Level) {
-        self.init(level: level, now: { time(nil) }, sink: Self.standardError)
+        self.init(level: level, now: { WallClock.seconds() }, sink: Self.standardError)
     }
 
     /// A handler with its clock (Unix seconds) and its output (one line, no newline) supplied.
@@ -45,16 +46,7 @@ public struct LineLogHandler: LogHandler {
     /// `2026-11-26T20:31:05Z info message key=value`.
     public static func line(time: Int, level: Logger.Level, message: String, metadata: Logger.Metadata = [:]) -> String {
         let pairs = metadata.sorted { $0.key < $1.key }.map { " \($0.key)=\($0.value)" }.joined()
-        return "\(timestamp(time)) \(level.rawValue) \(message)\(pairs)"
-    }
-
-    /// Unix seconds as `YYYY-MM-DDTHH:MM:SSZ`.
-    public static func timestamp(_ seconds: Int) -> String {
-        var t = tm()
-        var clock = time_t(seconds)
-        gmtime_r(&clock, &t)
-        func two(_ v: Int32) -> String { v < 10 ? "0\(v)" : "\(v)" }
-        return "\(t.tm_year + 1900)-\(two(t.tm_mon + 1))-\(two(t.tm_mday))T\(two(t.tm_hour)):\(two(t.tm_min)):\(two(t.tm_sec))Z"
+        return "\(Timestamp.iso8601(seconds: time)) \(level.rawValue) \(message)\(pairs)"
     }
 
     private static let standardError: @Sendable (String) -> Void = { line in

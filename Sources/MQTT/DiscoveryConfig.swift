@@ -1,5 +1,5 @@
 import Config
-import Foundation
+import JSONOutput
 import TEMProtocol
 
 /// One Home Assistant MQTT discovery config: a sensor for one mapped value of one meter,
@@ -66,9 +66,7 @@ public struct DiscoveryConfig: Sendable, Equatable, Encodable {
 
     /// The JSON bytes, keys sorted.
     public var json: [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return Array((try? encoder.encode(self)) ?? Data("{}".utf8))
+        Array(JSONText.document(self).utf8)
     }
 
     /// The configs of every value `meter` publishes (`status.*` left out), in file order.

@@ -1,9 +1,8 @@
 import Config
 import Foundation
+import Logging
+import Platform
 import Synchronization
-
-/// How the publisher logs: the executable routes it to the bridge's log.
-public enum MQTTLogLevel: Sendable { case info, warning, error }
 
 /// Publishes what the bridge polls to one broker (see docs/MAPPING.md, "`mqtt`"): each good
 /// poll's values (at most once per interval), each meter's availability, the bridge's own
@@ -17,7 +16,7 @@ public final class MQTTPublisher: Sendable {
     static let reconnectDelay = (minimum: 1, maximum: 10)
     static let keepalive = 30
 
-    private let log: @Sendable (MQTTLogLevel, String) -> Void
+    private let logger: Logger
 
     /// One connection to one broker, as configured.
     struct Session: Sendable {
@@ -28,6 +27,9 @@ public final class MQTTPublisher: Sendable {
         var topics: MQTTTopics
         var client: MosquittoClient
         var generation: Int
+        /// Ends this session's waits (connection backoff, the restart after a TLS error) at once
+        /// when it is closed.
+        var closing: StopSignal
     }
 
     struct State: Sendable {
@@ -53,9 +55,9 @@ public final class MQTTPublisher: Sendable {
     /// Connects to the broker of `config` in the background; throws (one line) for what can be
     /// known at once: an unreadable password file, a TLS setup libmosquitto refuses.
     public init(
-        config: MQTTConfig, meters: [MeterConfig], log: @escaping @Sendable (MQTTLogLevel, String) -> Void
+        config: MQTTConfig, meters: [MeterConfig], logger: Logger = Logger(label: "tembridge.mqtt")
     ) throws(MQTTSetupError) {
-        self.log = log
+        self.logger = logger
         state = Mutex(State(limiter: PublishLimiter(interval: config.interval), meters: meters))
         try open(config)
     }
@@ -65,7 +67,7 @@ public final class MQTTPublisher: Sendable {
     /// A good poll of `meter`: publishes its state (with its `status.quality` bits) unless the
     /// interval has not passed.
     public func polled(meter: String, serialNumber: UInt32?, values: [(name: String, value: Double)], quality: UInt16 = 0) {
-        let payload = StatePayload(time: Date(), values: values, quality: quality).json
+        let payload = StatePayload(time: WallClock.seconds(), values: values, quality: quality).json
         state.withLock { state in
             guard let session = state.session, state.meters.contains(where: { $0.name == meter }) else { return }
             state.latest[meter] = payload
@@ -119,7 +121,7 @@ public final class MQTTPublisher: Sendable {
             return nil
         }
         if let old {
-            log(.info, "MQTT: disconnecting from \(old.config.broker) (the mqtt section changed)")
+            logger.info("MQTT: disconnecting from \(old.config.broker) (the mqtt section changed)")
             close(old)
             if let config { try open(config) }
         }
@@ -164,17 +166,25 @@ public final class MQTTPublisher: Sendable {
                 topic: topics.bridgeAvailability, payload: Array(Availability.offline.rawValue.utf8), qos: config.qos,
                 retain: true)
             try client.setReconnectDelay(minimum: Self.reconnectDelay.minimum, maximum: Self.reconnectDelay.maximum)
+            let closing = StopSignal()
             state.withLock {
                 $0.session = Session(
                     config: config, password: password, clientID: clientID, topics: topics, client: client,
-                    generation: generation)
+                    generation: generation, closing: closing)
                 $0.connected = false
                 $0.reported = []
                 $0.wasConnected = false
             }
-            log(.info, "MQTT: publishing to \(broker) as \(clientID) under \(config.topic)/")
-            // The first connection on a thread of its own: polling never waits for it.
-            Thread.detachNewThread { [weak self] in self?.connect(client, to: broker, generation: generation) }
+            logger.info("MQTT: publishing to \(broker) as \(clientID) under \(config.topic)/")
+            // The first connection on a thread of its own: polling never waits for it, and
+            // closing does not either (a connection being made is ended by its maker).
+            guard
+                PosixThread.detach(
+                    stackSize: 512 * 1024,
+                    { [weak self] in
+                        self?.connect(client, to: broker, generation: generation, closing: closing)
+                    })
+            else { throw MosquittoError(operation: "start the connecting thread", code: 0, text: Errno.current.message) }
         } catch {
             state.withLock { $0.session = nil }
             throw MQTTSetupError(description: "MQTT broker \(broker): \(error)")
@@ -182,6 +192,7 @@ public final class MQTTPublisher: Sendable {
     }
 
     private func close(_ session: Session) {
+        session.closing.signal()
         try? session.client.publish(
             topic: session.topics.bridgeAvailability, payload: Array(Availability.offline.rawValue.utf8),
             qos: session.config.qos, retain: true)
@@ -190,9 +201,9 @@ public final class MQTTPublisher: Sendable {
 
     /// Makes the first connection, retrying with libmosquitto's backoff until it succeeds or
     /// the client is closed; from then on libmosquitto's loop thread reconnects by itself.
-    private func connect(_ client: MosquittoClient, to broker: MQTTBroker, generation: Int) {
+    private func connect(_ client: MosquittoClient, to broker: MQTTBroker, generation: Int, closing: StopSignal) {
         var attempt = 0
-        while !client.isClosed {
+        while !client.isClosed, !closing.isSignalled {
             do throws(MosquittoError) {
                 _ = try client.connectAndStart(host: broker.host, port: broker.port, keepalive: Self.keepalive)
                 return
@@ -202,13 +213,13 @@ public final class MQTTPublisher: Sendable {
             }
             attempt += 1
             let delay = min(Self.reconnectDelay.minimum * attempt * attempt, Self.reconnectDelay.maximum)
-            for _ in 0..<(delay * 10) where !client.isClosed { usleep(100_000) }
+            closing.sleep(for: .seconds(delay))
         }
     }
 
     /// The first line of the password file.
     static func password(_ path: String) throws(MQTTSetupError) -> String {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+        guard case let .success(text) = readTextFile(atPath: path, limit: 64 << 10) else {
             throw MQTTSetupError(description: "MQTT password_file \(path) cannot be read")
         }
         let line = text.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
@@ -220,20 +231,19 @@ public final class MQTTPublisher: Sendable {
     // MARK: libmosquitto's loop thread
 
     private func connected(_ generation: Int, code: Int32, text: String) {
-        state.withLock { state in
-            guard let session = state.session, session.generation == generation else { return }
+        // Logged once the lock is released: a log handler may block.
+        let line = state.withLock { state -> (Logger.Level, String)? in
+            guard let session = state.session, session.generation == generation else { return nil }
             guard code == 0 else {
                 let message = "MQTT broker \(session.config.broker) refused the connection: \(text)" + Self.hint(code)
-                if state.reported.insert(message).inserted { log(.error, message) }
-                return
+                return state.reported.insert(message).inserted ? (.error, message) : nil
             }
             state.connected = true
             state.reported = []
             let (queued, dropped) = state.queue.take()
-            log(
-                .info,
+            let said =
                 (state.wasConnected ? "MQTT: back on \(session.config.broker)" : "MQTT: connected to \(session.config.broker)")
-                    + (dropped > 0 ? " (\(dropped) state message(s) dropped while away: queue full)" : ""))
+                + (dropped > 0 ? " (\(dropped) state message(s) dropped while away: queue full)" : "")
             state.wasConnected = true
             send(&state, availabilityMessage(nil, true, session))
             // What waited goes out first, then what is current, unless the queue just said it.
@@ -252,34 +262,36 @@ public final class MQTTPublisher: Sendable {
                     send(&state, stateMessage(payload, meter, session))
                 }
             }
+            return (.info, said)
         }
+        if let (level, message) = line { logger.log(level: level, "\(message)") }
     }
 
     private func disconnected(_ generation: Int, code: Int32, text: String) {
-        state.withLock { state in
-            guard let session = state.session, session.generation == generation, state.connected else { return }
+        let broker = state.withLock { state -> MQTTBroker? in
+            guard let session = state.session, session.generation == generation, state.connected else { return nil }
             state.connected = false
-            log(.warning, "MQTT: connection to \(session.config.broker) lost (\(text)); reconnecting, polling goes on")
+            return session.config.broker
         }
+        if let broker { logger.warning("MQTT: connection to \(broker) lost (\(text)); reconnecting, polling goes on") }
     }
 
     private func problem(_ generation: Int, _ text: String) {
-        let session = state.withLock { state -> Session? in
-            guard let session = state.session, session.generation == generation else { return nil }
+        let (session, message) = state.withLock { state -> (Session?, String?) in
+            guard let session = state.session, session.generation == generation else { return (nil, nil) }
             let hint =
                 text.contains("certificate verify failed") ? " (the broker's certificate is not signed by the CA of ca_file)" : ""
             let message = "MQTT broker \(session.config.broker): \(text)\(hint)"
-            if state.reported.insert(message).inserted { log(.error, message) }
-            return session
+            return (session, state.reported.insert(message).inserted ? message : nil)
         }
+        if let message { logger.error("\(message)") }
         // A TLS error ends libmosquitto's loop thread for good: start over after the longest
         // backoff (by then the loop thread, which is telling us this, has returned).
         if let session, text.hasPrefix("OpenSSL Error") {
             let broker = session.config.broker
-            Thread.detachNewThread { [weak self] in
-                for _ in 0..<(Self.reconnectDelay.maximum * 10) where !session.client.isClosed { usleep(100_000) }
-                guard session.client.reset() else { return }
-                self?.connect(session.client, to: broker, generation: generation)
+            _ = PosixThread.detach(stackSize: 512 * 1024) { [weak self] in
+                guard session.closing.sleep(for: .seconds(Self.reconnectDelay.maximum)), session.client.reset() else { return }
+                self?.connect(session.client, to: broker, generation: generation, closing: session.closing)
             }
         }
     }

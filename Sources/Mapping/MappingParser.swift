@@ -1,5 +1,6 @@
 import Config
 import Foundation
+import Platform
 import Yams
 
 /// Reads and checks a mapping file (see docs/MAPPING.md). Every problem is collected, not just
@@ -34,33 +35,17 @@ public enum MappingParser {
     ///   `cannot read: REASON`.
     public static func load(path: String) throws(MappingErrors) -> Mapping {
         let text: String
-        switch readText(path) {
+        switch readTextFile(atPath: path, limit: maxFileSize) {
         case let .success(contents): text = contents
         case let .failure(failure):
-            throw MappingErrors([MappingProblem(file: path, line: 1, column: 1, message: "cannot read: \(failure.reason)")])
+            throw MappingErrors([MappingProblem(file: path, line: 1, column: 1, message: "cannot read: \(failure)")])
         }
         return try parse(yaml: text, file: path)
     }
 
-    private struct ReadFailure: Error {
-        var reason: String
-    }
-
-    private static func readText(_ path: String) -> Result<String, ReadFailure> {
-        let files = FileManager.default
-        var isDirectory: ObjCBool = false
-        guard files.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            return .failure(ReadFailure(reason: "no such file"))
-        }
-        guard !isDirectory.boolValue else { return .failure(ReadFailure(reason: "is a directory")) }
-        guard let data = files.contents(atPath: path) else {
-            return .failure(ReadFailure(reason: files.isReadableFile(atPath: path) ? "read failed" : "permission denied"))
-        }
-        guard let text = String(data: data, encoding: .utf8) else {
-            return .failure(ReadFailure(reason: "not UTF-8 text"))
-        }
-        return .success(text)
-    }
+    /// The largest mapping file read (a 10 000-meter mapping is about 1 MB): anything longer,
+    /// or a device that never ends, is refused with one problem instead of filling memory.
+    public static let maxFileSize = 16 << 20
 
     /// A YAML syntax error as a problem at the position libyaml reports.
     private static func syntaxProblem(_ error: any Error, file: String) -> MappingProblem {

@@ -1,4 +1,5 @@
 import Foundation
+import Platform
 import TEMLink
 import TEMProtocol
 
@@ -68,9 +69,5 @@ public struct DumpCapture {
         return FlashLayout(flashType: UInt16(block[at]) << 8 | UInt16(block[at + 1]))
     }
 
-    static func utcNow() -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime]
-        return formatter.string(from: Date())
-    }
+    static func utcNow() -> String { Timestamp.iso8601(seconds: WallClock.seconds()) }
 }

@@ -3,6 +3,8 @@
 // `MeterClient`, and answering requests from it as the frozen meter would. It must not import
 // the Modbus server, the mapping, the bridge or the simulator.
 import Foundation
+import JSONOutput
+import Platform
 import TEMProtocol
 
 /// A snapshot of one meter's memory as `tembridge dump` captured it: the identify reply, the
@@ -82,9 +84,9 @@ public struct MeterDump: Sendable, Hashable {
 
     /// The file's text: JSON in the field order of docs/DUMP.md, one hex line per 64-byte block.
     public func encoded() -> String {
-        func string(_ s: String?) -> String { s.map(Self.jsonString) ?? "null" }
+        func string(_ s: String?) -> String { s.map(JSONText.string) ?? "null" }
         func region(_ lines: [String], size: Int?, whole: Bool) -> String {
-            let body = lines.map { "      \(Self.jsonString($0))" }.joined(separator: ",\n")
+            let body = lines.map { "      \(JSONText.string($0))" }.joined(separator: ",\n")
             return """
                 {
                     "size": \(size.map(String.init) ?? "null"),
@@ -103,26 +105,13 @@ public struct MeterDump: Sendable, Hashable {
               "endpoint": \(string(endpoint)),
               "address": \(address),
               "interrupted": \(interrupted),
-              "identify": \(string(identify.map(Self.hexText))),
-              "identity_text": \(string(identify.map(Self.cp1251))),
+              "identify": \(string(identify.map(hexDump))),
+              "identity_text": \(string(identify.map(CP1251.decode))),
               "t2k": \(region(t2kLines, size: T2KMap.size, whole: true)),
               "flash": \(region(flashLines, size: flashSize, whole: wholeFlash))
             }
 
             """
-    }
-
-    private static func jsonString(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case _ where scalar.value < 0x20: out += "\\u" + hex(scalar.value, width: 4)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
     }
 
     /// Reads a dump file's text. Throws `MeterDumpError` naming what is wrong and where.
@@ -141,7 +130,7 @@ public struct MeterDump: Sendable, Hashable {
         self.init(endpoint: file.endpoint, address: address, captured: file.captured)
         interrupted = file.interrupted ?? false
         if let text = file.identify {
-            guard let bytes = Self.parseHex(text) else { throw MeterDumpError("identify: '\(text)' is not hex bytes") }
+            guard let bytes = parseHexDump(text) else { throw MeterDumpError("identify: '\(text)' is not hex bytes") }
             identify = bytes
         }
         (t2k, t2kUnread) = try Self.parse(file.t2k.lines, region: "t2k", limit: UInt64(T2KMap.size))
@@ -153,11 +142,17 @@ public struct MeterDump: Sendable, Hashable {
         }
     }
 
+    /// The largest dump file read: a dump of a whole 1 MiB Flash is about 3 MB of text; anything
+    /// longer, or a device that never ends, is refused in one line instead of filling memory.
+    public static let maxFileSize = 16 << 20
+
     /// The dump in the file at `path`.
     public init(path: String) throws(MeterDumpError) {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            let reason = access(path, R_OK) == 0 ? "not a regular file" : String(cString: strerror(errno))
-            throw MeterDumpError("\(path): cannot read: \(reason.prefix(1).lowercased() + reason.dropFirst())")
+        let data: [UInt8]
+        switch readFile(atPath: path, limit: Self.maxFileSize) {
+        case let .success(contents): data = contents
+        case .failure(.noSuchFile): throw MeterDumpError("\(path): cannot read: no such file or directory")
+        case let .failure(failure): throw MeterDumpError("\(path): cannot read: \(failure)")
         }
         do { try self.init(text: String(decoding: data, as: UTF8.self)) } catch {
             throw MeterDumpError("\(path): \(error.description)")
@@ -206,7 +201,7 @@ public struct MeterDump: Sendable, Hashable {
     private static func lines(_ blocks: [UInt32: [UInt8]], unread: Set<UInt32>, width: Int) -> [String] {
         let addresses = Set(blocks.keys).union(unread).sorted()
         return addresses.map { a in
-            "\(hex(a, width: width)): " + (blocks[a].map(hexText) ?? "unread")
+            "\(hex(a, width: width)): " + (blocks[a].map(hexDump) ?? "unread")
         }
     }
 
@@ -228,37 +223,13 @@ public struct MeterDump: Sendable, Hashable {
                 unread.insert(address)
                 continue
             }
-            guard let bytes = parseHex(body), (1...blockSize).contains(bytes.count) else {
+            guard let bytes = parseHexDump(body), (1...blockSize).contains(bytes.count) else {
                 throw fail("expected up to 64 hex bytes")
             }
             guard UInt64(address) + UInt64(bytes.count) <= limit else { throw fail("past the end of the area") }
             blocks[address] = bytes
         }
         return (blocks, unread)
-    }
-
-    static func hexText(_ bytes: [UInt8]) -> String { bytes.map { hex($0, width: 2) }.joined(separator: " ") }
-
-    static func parseHex(_ text: String) -> [UInt8]? {
-        var out: [UInt8] = []
-        for part in text.split(separator: " ") {
-            guard part.count == 2, let b = UInt8(part, radix: 16) else { return nil }
-            out.append(b)
-        }
-        return out
-    }
-
-    /// The identify reply as text, for people reading the file (cp1251 letters).
-    private static func cp1251(_ bytes: [UInt8]) -> String {
-        String(
-            String.UnicodeScalarView(
-                bytes.map { b in
-                    switch b {
-                    case 0x20...0x7E: Unicode.Scalar(b)
-                    case 0xC0...0xFF: Unicode.Scalar(0x0410 + UInt32(b - 0xC0))!
-                    default: Unicode.Scalar(UInt8(ascii: "?"))
-                    }
-                }))
     }
 
     private static func describe(_ error: any Error) -> String {

@@ -20,6 +20,8 @@ public final class ModbusTCPServer: Sendable {
     private let listener: ListeningSocket
     /// Ends the accept loop's wait (`stop()`).
     private let stopping = StopSignal()
+    /// Signalled when the last connection is released after `stop()`.
+    private let drained = StopSignal()
     private let store: RegisterStore
     private let settings: LiveSettings
     private let state: Mutex<State>
@@ -110,7 +112,7 @@ public final class ModbusTCPServer: Sendable {
             }
         }
         // stop() shut every connection's socket down; they end within moments.
-        while connectionCount > 0 { blockingSleep(.milliseconds(1)) }
+        while connectionCount > 0 { drained.sleep(for: .seconds(1)) }
         state.withLock { state in
             state.running = false
             state.listenerOpen = false
@@ -183,6 +185,7 @@ public final class ModbusTCPServer: Sendable {
     private func release(_ id: Int) {
         state.withLock { state in
             if let connection = state.connections.removeValue(forKey: id) { _ = close(connection.socket) }
+            if state.stopped, state.connections.isEmpty { drained.signal() }
         }
     }
 }

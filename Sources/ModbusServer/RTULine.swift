@@ -65,26 +65,21 @@ final class RTULine {
         guard
             let opener = Self.newContext(configuration.serial)
         else { throw .fromErrno(what) }
-        guard modbus_connect(opener) == 0 else {
-            let code = errno
-            modbus_free(opener)
-            throw .fromErrno(what, code: code)
-        }
+        // Until the line is whole, any failure below lets the port go here, and only here.
+        var kept = false
+        defer { if !kept { Self.release(opener) } }
+        guard modbus_connect(opener) == 0 else { throw .fromErrno(what) }
         let fd = modbus_get_socket(opener)
         _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
         // libmodbus waits with select(), which cannot take a descriptor past FD_SETSIZE (1024):
         // with that many open (a thousand TCP clients), the port waits for a retry.
         guard fd < Self.selectLimit else {
-            modbus_close(opener)
-            modbus_free(opener)
             throw ModbusServerError(
                 operation: what, code: EMFILE, reason: "descriptor \(fd) is past libmodbus's select() limit (\(Self.selectLimit))"
             )
         }
         if configuration.rs485, modbus_rtu_set_serial_mode(opener, Int32(MODBUS_RTU_RS485)) != 0 {
             let code = errno
-            modbus_close(opener)
-            modbus_free(opener)
             throw ModbusServerError(
                 operation: what, code: code,
                 reason:
@@ -95,8 +90,6 @@ final class RTULine {
         guard pipe(&ends) == 0, ends.allSatisfy({ $0 < Self.selectLimit }) else {
             let code = ends[0] < 0 ? errno : EMFILE
             for end in ends where end >= 0 { _ = Glibc.close(end) }
-            modbus_close(opener)
-            modbus_free(opener)
             throw .fromErrno(what, code: code)
         }
         for end in ends {
@@ -113,16 +106,23 @@ final class RTULine {
         self.worker = Self.context(configuration, socket: fd, slave: UInt8(first))
         self.verifier = Self.context(configuration, socket: ends[0], slave: UInt8(first))
         self.checksummer = Self.context(configuration, socket: ends[1], slave: UInt8(first))
+        kept = true
     }
 
     deinit {
         modbus_free(worker)
         modbus_free(verifier)
         modbus_free(checksummer)
-        modbus_close(opener)
-        modbus_free(opener)
+        Self.release(opener)
         _ = Glibc.close(pipeRead)
         _ = Glibc.close(pipeWrite)
+    }
+
+    /// Closes the port and frees the context that opened it: the one place it is let go (a
+    /// failed `init` and `deinit` both come here). The other contexts only borrow descriptors.
+    private static func release(_ opener: OpaquePointer) {
+        modbus_close(opener)
+        modbus_free(opener)
     }
 
     /// A libmodbus RTU context for `serial` (8 data bits), not connected; nil when libmodbus

@@ -1,4 +1,5 @@
 import Glibc
+import Platform
 import Synchronization
 
 /// What happens on one meter line, counted and tapped for the operations console: exchanges by
@@ -83,12 +84,6 @@ public final class LineMonitor: Sendable {
 
     func frame(_ direction: Frame.Direction, _ bytes: [UInt8], address: UInt8) {
         guard let tap = observers.frame else { return }
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
-        tap(
-            line,
-            Frame(
-                time: Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec), address: address, direction: direction, bytes: bytes
-            ))
+        tap(line, Frame(time: WallClock.nanoseconds(), address: address, direction: direction, bytes: bytes))
     }
 }

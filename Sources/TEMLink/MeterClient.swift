@@ -134,7 +134,7 @@ public final class MeterClient {
 
     /// The meter's name from the identify command: `ТЕМС106` (cp1251; ASCII look-alikes as is).
     public func identify(address: UInt8) throws(ExchangeError) -> String {
-        Self.decodeCP1251(try perform(.identify, address: address))
+        CP1251.decode(try perform(.identify, address: address))
     }
 
     /// `length` bytes of T2K memory from `at`, in reads of at most 64 bytes (one exchange each).
@@ -188,7 +188,7 @@ public final class MeterClient {
 
         // `pending` holds the bytes that may still start the reply; noise and echo are dropped.
         var pending: [UInt8] = []
-        var lastArrival = ContinuousClock.now
+        var lastArrival = MonotonicClock.Instant.now
         while true {
             let gapDeadline = lastArrival + settings.interByteTimeout
             let stalling = !pending.isEmpty && gapDeadline < deadline.instant
@@ -237,23 +237,5 @@ public final class MeterClient {
     /// (offset, count) pairs splitting `length` bytes into reads of at most 64.
     private static func chunks(_ length: Int) -> [(Int, Int)] {
         stride(from: 0, to: length, by: Command.maxReadLength).map { ($0, min(Command.maxReadLength, length - $0)) }
-    }
-
-    /// cp1251 text: ASCII as is, 0xC0...0xFF as А...я, 0xA8/0xB8 as Ё/ё, anything else as U+FFFD.
-    /// Trailing NUL bytes (padding) are dropped.
-    static func decodeCP1251(_ bytes: [UInt8]) -> String {
-        var scalars = String.UnicodeScalarView()
-        for byte in bytes.reversed().drop(while: { $0 == 0 }).reversed() {
-            let value: UInt32 =
-                switch byte {
-                case 0x00...0x7F: UInt32(byte)
-                case 0xC0...0xFF: 0x0410 + UInt32(byte - 0xC0)
-                case 0xA8: 0x0401
-                case 0xB8: 0x0451
-                default: 0xFFFD
-                }
-            scalars.append(Unicode.Scalar(value)!)
-        }
-        return String(scalars)
     }
 }

@@ -1,5 +1,6 @@
 import Config
 import Glibc
+import Platform
 import TEMProtocol
 
 /// A line-by-line record of the bytes on a meter line, for `--trace`: it replaces a serial
@@ -47,15 +48,5 @@ public final class Trace: Sendable {
     }
 
     /// The local wall-clock time as `HH:MM:SS.mmm`.
-    static func timestamp() -> String {
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
-        var seconds = now.tv_sec
-        var parts = tm()
-        localtime_r(&seconds, &parts)
-        func two(_ v: Int32) -> String { v < 10 ? "0\(v)" : "\(v)" }
-        let ms = now.tv_nsec / 1_000_000
-        let millis = ms < 10 ? "00\(ms)" : ms < 100 ? "0\(ms)" : "\(ms)"
-        return "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)).\(millis)"
-    }
+    static func timestamp() -> String { Timestamp.localTimeOfDay(nanoseconds: WallClock.nanoseconds()) }
 }

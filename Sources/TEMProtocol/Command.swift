@@ -72,3 +72,36 @@ public func hex<T: BinaryInteger>(_ value: T, width: Int) -> String {
 public func hexDump<C: Collection>(_ bytes: C) -> String where C.Element == UInt8 {
     bytes.map { hex($0, width: 2) }.joined(separator: " ")
 }
+
+/// The bytes of a `hexDump` text (either case); nil unless every space-separated part is two
+/// hex digits.
+public func parseHexDump(_ text: String) -> [UInt8]? {
+    var out: [UInt8] = []
+    for part in text.split(separator: " ") {
+        guard part.count == 2, let byte = UInt8(part, radix: 16) else { return nil }
+        out.append(byte)
+    }
+    return out
+}
+
+/// The meter's text encoding (Windows-1251) as far as a TEM-106 uses it: its name in the identify
+/// reply (`ТЕМС106`).
+public enum CP1251 {
+    /// ASCII as is, 0xC0...0xFF as А...я, 0xA8/0xB8 as Ё/ё, anything else as U+FFFD; trailing NUL
+    /// bytes (padding) are dropped.
+    public static func decode(_ bytes: [UInt8]) -> String {
+        var scalars = String.UnicodeScalarView()
+        for byte in bytes.reversed().drop(while: { $0 == 0 }).reversed() {
+            let value: UInt32 =
+                switch byte {
+                case 0x00...0x7F: UInt32(byte)
+                case 0xC0...0xFF: 0x0410 + UInt32(byte - 0xC0)
+                case 0xA8: 0x0401
+                case 0xB8: 0x0451
+                default: 0xFFFD
+                }
+            scalars.append(Unicode.Scalar(value)!)
+        }
+        return String(scalars)
+    }
+}

@@ -38,7 +38,7 @@ public final class MeterLine: Sendable {
     }
 
     private let state: Mutex<State>
-    private let hostStart: ContinuousClock.Instant
+    private let hostStart: MonotonicClock.Instant
     private let meterStart: Double
 
     /// A line of meters at `options.addresses`, each with its archive history already written.
@@ -162,7 +162,7 @@ public final class MeterLine: Sendable {
     }
 
     private func meterTime(_ st: State) -> Double {
-        let running = options.frozen ? 0 : (ContinuousClock.now - hostStart).seconds * options.speed
+        let running = options.frozen ? 0 : (MonotonicClock.Instant.now - hostStart).seconds * options.speed
         return meterStart + running + st.offset
     }
 

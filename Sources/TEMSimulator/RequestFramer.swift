@@ -1,3 +1,4 @@
+import Platform
 import TEMProtocol
 
 /// Cuts the bytes a master writes into request frames, as a meter's receiver does: bytes before a
@@ -10,13 +11,13 @@ public struct RequestFramer: Sendable {
     static let maxRequestLength = 0x40
 
     private var buffer: [UInt8] = []
-    private var lastByte: ContinuousClock.Instant?
+    private var lastByte: MonotonicClock.Instant?
 
     public init() {}
 
     /// Adds bytes received at `now` and returns the complete frames they finish (checksums not
     /// checked here: `MeterLine.respond` ignores a frame whose checksum is wrong).
-    public mutating func append(_ bytes: [UInt8], at now: ContinuousClock.Instant = .now) -> [[UInt8]] {
+    public mutating func append(_ bytes: [UInt8], at now: MonotonicClock.Instant = .now) -> [[UInt8]] {
         if let last = lastByte, now - last > Self.interByteGap { buffer.removeAll() }
         if !bytes.isEmpty { lastByte = now }
         buffer += bytes

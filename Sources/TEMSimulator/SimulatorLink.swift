@@ -20,7 +20,7 @@ public final class SimulatorLink: Link, Sendable {
         var dropped = false
         var framer = RequestFramer()
         /// Replies on their way: the bytes and when they arrive.
-        var incoming: [(at: ContinuousClock.Instant, bytes: [UInt8])] = []
+        var incoming: [(at: MonotonicClock.Instant, bytes: [UInt8])] = []
     }
 
     private let state = Mutex(State())
@@ -42,13 +42,13 @@ public final class SimulatorLink: Link, Sendable {
 
     public func discardInput() throws(LinkError) {
         try checkOpen()
-        let now = ContinuousClock.now
+        let now = MonotonicClock.Instant.now
         state.withLock { $0.incoming.removeAll { $0.at <= now } }
     }
 
     public func write(_ bytes: [UInt8]) throws(LinkError) {
         try checkOpen()
-        let now = ContinuousClock.now
+        let now = MonotonicClock.Instant.now
         let frames = state.withLock { $0.framer.append(bytes, at: now) }
         for frame in frames {
             let response = line.respond(to: frame)
@@ -64,10 +64,10 @@ public final class SimulatorLink: Link, Sendable {
 
     public func read(timeout: Duration) throws(LinkError) -> [UInt8] {
         try checkOpen()
-        let deadline = ContinuousClock.now + timeout
+        let deadline = MonotonicClock.Instant.now + timeout
         let first = state.withLock { $0.incoming.map(\.at).min() }
         blockingSleep(min(first ?? deadline, deadline) - .now)
-        let now = ContinuousClock.now
+        let now = MonotonicClock.Instant.now
         return state.withLock { st in
             let arrived = st.incoming.filter { $0.at <= now }
             st.incoming.removeAll { $0.at <= now }

@@ -1,4 +1,5 @@
 import Glibc
+import Platform
 import TEMProtocol
 
 /// How a simulated meter line behaves: the options of a `sim://?key=value&…` endpoint.
@@ -182,7 +183,7 @@ public struct SimulatorOptions: Sendable, Hashable {
     /// `frozenStart`).
     public var startTime: Int {
         if let start { return start }
-        return frozen ? Self.frozenStart : time(nil)
+        return frozen ? Self.frozenStart : WallClock.seconds()
     }
 
     private static func number(_ v: Double) -> String {

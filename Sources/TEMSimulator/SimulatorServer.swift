@@ -58,6 +58,8 @@ public final class SimulatorServer: Sendable {
         var stopping: StopSignal { worker.stopSignal }
         /// Connected client sockets.
         let clients = Mutex<Set<Int32>>([])
+        /// Signalled by the last client thread to end once stopping.
+        let drained = StopSignal()
         /// Held for one whole exchange: the line carries one at a time.
         let wire = Mutex<Void>(())
 
@@ -76,9 +78,8 @@ public final class SimulatorServer: Sendable {
         func stop() {
             guard worker.stop() else { return }
             clients.withLock { for fd in $0 { shutdown(fd, Int32(SHUT_RDWR)) } }
-            // Client threads are detached; wait (briefly) until each has closed its socket.
-            let deadline = ContinuousClock.now + .seconds(2)
-            while clients.withLock({ !$0.isEmpty }), ContinuousClock.now < deadline { blockingSleep(.milliseconds(5)) }
+            // Client threads are detached; wait (at most 2 s) until the last has closed its socket.
+            if clients.withLock({ !$0.isEmpty }) { drained.sleep(for: .seconds(2)) }
         }
 
         private func acceptLoop() {
@@ -119,8 +120,12 @@ public final class SimulatorServer: Sendable {
                     if !keep { break serving }
                 }
             }
-            clients.withLock { _ = $0.remove(fd) }
+            let last = clients.withLock { clients in
+                clients.remove(fd)
+                return clients.isEmpty
+            }
             close(fd)
+            if last, stopping.isSignalled { drained.signal() }
         }
     }
 }

@@ -13,19 +13,17 @@ import TEMProtocol
 
 extension ArchiveKind: ExpressibleByArgument {}
 
-/// `--log-level`: the levels tembridge logs at.
-enum LogLevel: String, CaseIterable, ExpressibleByArgument {
-    case trace, debug, info, warning, error
+/// `--log-level` takes swift-log's own level: the five tembridge logs at (it says nothing at
+/// `notice` or `critical`, so they are not offered).
+extension Logger.Level: @retroactive ExpressibleByArgument {
+    public static var allValueStrings: [String] { offered.map(\.rawValue) }
 
-    var level: Logger.Level {
-        switch self {
-        case .trace: .trace
-        case .debug: .debug
-        case .info: .info
-        case .warning: .warning
-        case .error: .error
-        }
+    public init?(argument: String) {
+        guard let level = Self.offered.first(where: { $0.rawValue == argument }) else { return nil }
+        self = level
     }
+
+    private static let offered: [Logger.Level] = [.trace, .debug, .info, .warning, .error]
 }
 
 /// The parsers the options' `transform:` use; each throws the owning type's one-line error.

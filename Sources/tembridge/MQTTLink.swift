@@ -59,12 +59,6 @@ final class MQTTLink: Sendable {
     private static func publisher(_ config: MQTTConfig, _ mapping: Mapping, _ logger: Logger) throws(MQTTSetupError)
         -> MQTTPublisher
     {
-        try MQTTPublisher(config: config, meters: mapping.meters) { level, message in
-            switch level {
-            case .info: logger.info("\(message)")
-            case .warning: logger.warning("\(message)")
-            case .error: logger.error("\(message)")
-            }
-        }
+        try MQTTPublisher(config: config, meters: mapping.meters, logger: logger)
     }
 }

@@ -23,15 +23,15 @@ struct TEMBridgeCommand: ParsableCommand {
 
     /// Parses, installs the log handler once, runs. Starts with no signal blocked: a parent may
     /// hand its blocked mask down (Foundation's `Process` does), and then Ctrl-C would not stop
-    /// `archive` nor SIGTERM `read`. `serve`, `demo` and `simulate` block the ones they take with
-    /// `sigwait` themselves.
+    /// `archive` nor SIGTERM `read`. Each command takes the ones it handles through
+    /// `ProcessSignals`.
     static func main() {
         var none = sigset_t()
         sigemptyset(&none)
         pthread_sigmask(SIG_SETMASK, &none, nil)
         var command: any ParsableCommand
         do { command = try parseAsRoot() } catch { exit(reporting: error) }
-        let level = (command as? LoggingCommand)?.logLevel.level ?? .info
+        let level = (command as? LoggingCommand)?.logLevel ?? .info
         LoggingSystem.bootstrap { _ in LineLogHandler(level: level) }
         do { try command.run() } catch { exit(reporting: error) }
     }
@@ -51,7 +51,7 @@ struct TEMBridgeCommand: ParsableCommand {
 
 /// A command that takes `--log-level` (`serve`, `demo`); the others log at info.
 protocol LoggingCommand {
-    var logLevel: LogLevel { get }
+    var logLevel: Logger.Level { get }
 }
 
 /// One line on stderr, `tembridge: ...`.

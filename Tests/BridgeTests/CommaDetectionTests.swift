@@ -1,11 +1,11 @@
 import Config
 import Mapping
-import TEMLink
 import TEMProtocol
 import TEMSimulator
 import Testing
 
 @testable import Bridge
+@testable import TEMLink
 
 /// `CommaDetection` against simulated meters that keep `comma` at either place.
 @Suite struct CommaDetectionTests {

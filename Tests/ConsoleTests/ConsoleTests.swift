@@ -1,4 +1,5 @@
 import Foundation
+import JSONOutput
 import Testing
 
 @testable import Console
@@ -29,10 +30,10 @@ import Testing
 @Suite struct HealthTests {
     @Test func okOnlyWhenNoMeterIsStale() {
         #expect(HealthDocument(staleMeters: []).httpStatus == 200)
-        #expect(JSON.encode(HealthDocument(staleMeters: [])) == #"{"status":"ok"}"#)
+        #expect(JSONText.document(HealthDocument(staleMeters: [])) == #"{"status":"ok"}"#)
         let degraded = HealthDocument(staleMeters: ["boiler", "flat 2"])
         #expect(degraded.httpStatus == 503)
-        #expect(JSON.encode(degraded) == #"{"stale":["boiler","flat 2"],"status":"degraded"}"#)
+        #expect(JSONText.document(degraded) == #"{"stale":["boiler","flat 2"],"status":"degraded"}"#)
     }
 }
 

@@ -105,6 +105,11 @@ final class Background: @unchecked Sendable {
         input.fileHandleForWriting.write(Data((line + "\n").utf8))
     }
 
+    /// Writes `bytes` to the process's stdin as they are (no newline added).
+    func sendBytes(_ bytes: Data) {
+        input.fileHandleForWriting.write(bytes)
+    }
+
     func signal(_ s: Int32) { kill(process.processIdentifier, s) }
 
     /// For a `tembridge simulate` process: sends a control command on stdin and returns its

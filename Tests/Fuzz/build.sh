@@ -140,13 +140,12 @@ for target in "${targets[@]}"; do
         ;;
     mapping)
         build_yams
-        swift_module TEMProtocol -- Sources/TEMProtocol/*.swift
-        DEPS="$OUT/lib/libTEMProtocol.a" swift_module Config -- Sources/Config/*.swift
-        # The mapping checker links neither libmodbus nor the platform layer: only values and YAML.
-        DEPS="$OUT/lib/libTEMProtocol.a $OUT/lib/libConfig.a $OUT/lib/libYams.a" \
-            swift_module Mapping -Xcc -DYAML_DECLARE_STATIC -I "$YAMS_INCLUDE" -- Sources/Mapping/*.swift
-        harness mapping MappingParserFuzz.swift Mapping Yams CYaml Config TEMProtocol \
-            -- -I "$YAMS_INCLUDE" -Xcc -DYAML_DECLARE_STATIC
+        build_platform
+        # The mapping checker links no libmodbus: values, YAML, and Platform's bounded file read.
+        DEPS="$OUT/lib/libTEMProtocol.a $OUT/lib/libConfig.a $OUT/lib/libPlatform.a $OUT/lib/libYams.a" \
+            swift_module Mapping -Xcc -DYAML_DECLARE_STATIC -I "$YAMS_INCLUDE" "${SYSTEM_FLAGS[@]}" -- Sources/Mapping/*.swift
+        harness mapping MappingParserFuzz.swift Mapping Yams CYaml Config TEMProtocol Platform SystemPackage CSystem \
+            -- -I "$YAMS_INCLUDE" -Xcc -DYAML_DECLARE_STATIC "${SYSTEM_FLAGS[@]}"
         ;;
     *) echo "unknown fuzz target '$target' (reply, mapping, modbus, rtu)" >&2; exit 2 ;;
     esac

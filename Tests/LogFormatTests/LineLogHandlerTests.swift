@@ -1,4 +1,5 @@
 import Logging
+import Platform
 import Synchronization
 import Testing
 
@@ -19,10 +20,10 @@ import Testing
     }
 
     @Test func timestampIsUTCToTheSecond() {
-        #expect(LineLogHandler.timestamp(0) == "1970-01-01T00:00:00Z")
-        #expect(LineLogHandler.timestamp(1_795_725_065) == "2026-11-26T20:31:05Z")
-        #expect(LineLogHandler.timestamp(951_782_400) == "2000-02-29T00:00:00Z")  // leap day
-        #expect(LineLogHandler.timestamp(1_704_067_199) == "2023-12-31T23:59:59Z")
+        #expect(Timestamp.iso8601(seconds: 0) == "1970-01-01T00:00:00Z")
+        #expect(Timestamp.iso8601(seconds: 1_795_725_065) == "2026-11-26T20:31:05Z")
+        #expect(Timestamp.iso8601(seconds: 951_782_400) == "2000-02-29T00:00:00Z")  // leap day
+        #expect(Timestamp.iso8601(seconds: 1_704_067_199) == "2023-12-31T23:59:59Z")
     }
 
     @Test func eachLevelPrintsItsName() {

@@ -2,6 +2,7 @@ import Config
 import Foundation
 import MQTT
 import Mapping
+import Platform
 import TEMProtocol
 import Testing
 
@@ -9,7 +10,7 @@ import Testing
 @Suite struct StatePayloadTests {
     @Test func writesSortedKeysAndUTCTime() throws {
         let payload = StatePayload(
-            time: Date(timeIntervalSince1970: 1_795_000_000),
+            time: 1_795_000_000,
             values: [("temperature.1", 71.25), ("energy.1", 1234.5), ("raw 0x0200 f32", -0.5)])
         let text = String(decoding: payload.json, as: UTF8.self)
         #expect(
@@ -32,7 +33,7 @@ import Testing
         for i in 0..<500 {
             values.append(("r\(i)", Double(bitPattern: generator.next() & 0x7FEF_FFFF_FFFF_FFFF)))
         }
-        let text = String(decoding: StatePayload(time: Date(), values: values).json, as: UTF8.self)
+        let text = String(decoding: StatePayload(time: WallClock.seconds(), values: values).json, as: UTF8.self)
         for (name, value) in values {
             let pattern = "\"\(name)\":"
             let start = try #require(text.range(of: pattern)).upperBound
@@ -42,7 +43,7 @@ import Testing
     }
 
     @Test func leavesOutNonFiniteNumbers() {
-        let payload = StatePayload(time: Date(), values: [("a", .nan), ("b", .infinity), ("c", 1)])
+        let payload = StatePayload(time: WallClock.seconds(), values: [("a", .nan), ("b", .infinity), ("c", 1)])
         #expect(payload.values == ["c": 1])
         #expect(String(decoding: payload.json, as: UTF8.self).contains(#""values":{"c":1}"#))
     }
@@ -150,7 +151,7 @@ import Testing
 @Suite struct PublishLimiterTests {
     @Test func atMostOncePerInterval() {
         var limiter = PublishLimiter(interval: .seconds(10))
-        let start = ContinuousClock.now
+        let start = MonotonicClock.Instant.now
         let steps: [(String, Duration)] = [
             ("a", .zero), ("b", .zero), ("a", .seconds(5)), ("a", .milliseconds(9999)), ("a", .seconds(10)),
             ("a", .seconds(15)), ("b", .seconds(15)),
@@ -161,14 +162,14 @@ import Testing
 
     @Test func everyReadingWithoutInterval() {
         var limiter = PublishLimiter(interval: nil)
-        let now = ContinuousClock.now
+        let now = MonotonicClock.Instant.now
         let allowed = [limiter.allow("a", at: now), limiter.allow("a", at: now)]
         #expect(allowed == [true, true])
     }
 
     @Test func forgetsRemovedMeters() {
         var limiter = PublishLimiter(interval: .seconds(10))
-        let now = ContinuousClock.now
+        let now = MonotonicClock.Instant.now
         _ = limiter.allow("a", at: now)
         limiter.keep(only: [])
         let allowed = limiter.allow("a", at: now)

@@ -1,3 +1,4 @@
+import Platform
 import TEMProtocol
 import Testing
 
@@ -26,7 +27,7 @@ import Testing
 
     @Test func aFrameLeftIncompleteLongerThanTheGapIsDropped() {
         var framer = RequestFramer()
-        let t0 = ContinuousClock.now
+        let t0 = MonotonicClock.Instant.now
         #expect(framer.append(Array(read.prefix(4)), at: t0).isEmpty)
         #expect(framer.append(Array(read.dropFirst(4)), at: t0 + .milliseconds(400)) == [read])
         #expect(framer.append(Array(read.prefix(4)), at: t0 + .seconds(1)).isEmpty)

@@ -1,9 +1,7 @@
 import ArchiveStore
 import ArgumentParser
-import Bridge
 import Glibc
 import Platform
-import Synchronization
 import TEMLink
 import TEMProtocol
 
@@ -40,6 +38,8 @@ struct Archive: ParsableCommand {
     }
 
     func run() throws {
+        // Before any thread starts (a sim:// line starts some), so that every one inherits the mask.
+        ProcessSignals.watchInterrupt()
         let client = try meter.client()
         defer { client.link.close() }
         let reader = ArchiveReader(client: client, address: meter.meterAddress)
@@ -54,13 +54,12 @@ struct Archive: ParsableCommand {
         if let last { first = max(first, end - last) }
         let positions = first < end ? Array(first..<end) : []
 
-        Interrupt.install()
         let output = ArchiveOutput(format: format)
         output.begin()
         let progress = Progress(total: positions.count)
         var skipped = 0
         for p in positions {
-            if Interrupt.requested { break }
+            if ProcessSignals.interruptRequested { break }
             let index = history.index(at: p)
             var record: ArchiveRecord?
             do {
@@ -81,7 +80,7 @@ struct Archive: ParsableCommand {
         }
         progress.finish()
         output.end()
-        if Interrupt.requested {
+        if ProcessSignals.interruptRequested {
             printError("interrupted: \(progress.done) of \(positions.count) records written")
             throw ExitCode(130)
         }
@@ -173,16 +172,5 @@ final class Progress {
 
     private func printRaw(_ s: String) { _ = s.withCString { Glibc.write(2, $0, strlen($0)) } }
 }
-
-/// Ctrl-C during an export: finish the current record, close the output, exit 130.
-enum Interrupt {
-    static var requested: Bool { interruptRequested.load(ordering: .relaxed) }
-
-    static func install() {
-        signal(SIGINT) { _ in interruptRequested.store(true, ordering: .relaxed) }
-    }
-}
-
-private let interruptRequested = Atomic<Bool>(false)
 
 extension ArchiveRecordText.Format: ExpressibleByArgument {}

@@ -42,11 +42,7 @@ enum ArchiveStoreOpening {
         let logger = Logger(label: "tembridge.archive")
         let store = try open(config)
         let keeper = ArchiveKeeper(store: store, config: config, logger: logger)
-        let forwarder = config.upstream.map { upstream in
-            UpstreamForwarder(store: store, upstream: upstream) { problem, message in
-                if problem { logger.error("\(message)") } else { logger.info("\(message)") }
-            }
-        }
+        let forwarder = config.upstream.map { UpstreamForwarder(store: store, upstream: $0, logger: logger) }
         forwarder?.start()
         let forwarded = forwarder.map { ", forwarded to \($0.name)" } ?? ""
         logger.info("archive store \(config.path): \(config.kinds.map(\.rawValue).joined(separator: ", "))\(forwarded)")

@@ -85,7 +85,7 @@ struct BenchLine: ParsableCommand {
         let counters = Counters()
         let polls = Mutex<[(meter: String, counts: Counts)]>([])
         let wanted = cycles * meters.count
-        let done = Atomic<Bool>(false)
+        let done = StopSignal()  // fired by the poll that completes the run
         let poller = Poller(
             line: line, meters: meters, logger: Logger(label: "tembridge.bench", factory: { _ in SwiftLogNoOpLogHandler() }),
             openLink: { endpoint throws(LinkError) in CountingLink(try openAnyLink(endpoint), counters) },
@@ -95,11 +95,10 @@ struct BenchLine: ParsableCommand {
                     list.append((meter.config.name, counts))
                     return list.count
                 }
-                if total >= wanted { done.store(true, ordering: .releasing) }
+                if total >= wanted { done.signal() }
             })
         poller.start()
-        let limit = MonotonicClock.now() + UInt64(cycles) * 120_000_000_000
-        while !done.load(ordering: .acquiring), MonotonicClock.now() < limit { blockingSleep(.milliseconds(2)) }
+        done.sleep(for: .seconds(120) * cycles)
         poller.stop()
 
         let list = polls.withLock { $0 }

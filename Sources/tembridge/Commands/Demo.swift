@@ -1,5 +1,6 @@
 import ArgumentParser
 import Config
+import Logging
 import Mapping
 
 struct Demo: ParsableCommand, LoggingCommand {
@@ -11,7 +12,7 @@ struct Demo: ParsableCommand, LoggingCommand {
     var listen = HostPort(host: "127.0.0.1", port: 1502)
 
     @Option(help: "Log events at this level and above on stderr.")
-    var logLevel: LogLevel = .info
+    var logLevel: Logger.Level = .info
 
     @Option(help: "Where to serve the operations console (HTTP), HOST:PORT, or 'off'.")
     var http: String = "127.0.0.1:8080"

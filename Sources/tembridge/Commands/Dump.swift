@@ -27,10 +27,11 @@ struct Dump: ParsableCommand {
     static let checkpointBlocks = 2048
 
     func run() throws {
+        // Before any thread starts (a sim:// line starts some), so that every one inherits the mask.
+        ProcessSignals.watchInterrupt()
         let client = try meter.client()
         defer { client.link.close() }
         let capture = DumpCapture(client: client, address: meter.meterAddress)
-        Interrupt.install()
         var dump: MeterDump
         do { dump = try capture.captureT2K(endpoint: meter.endpoint.description) } catch {
             printError("meter \(meter.address) does not answer: \(error)")
@@ -42,17 +43,17 @@ struct Dump: ParsableCommand {
         try save(dump)
         let progress = Progress(total: blocks.count, unit: "blocks")
         for (n, block) in blocks.enumerated() {
-            if Interrupt.requested { break }
+            if ProcessSignals.interruptRequested { break }
             capture.readFlash(block: block, into: &dump)
             progress.advance()
             if flash, n % Self.checkpointBlocks == Self.checkpointBlocks - 1 { try save(dump) }
         }
         progress.finish()
-        dump.interrupted = Interrupt.requested
+        dump.interrupted = ProcessSignals.interruptRequested
         try save(dump)
         let unread = dump.t2kUnread.count + dump.flashUnread.count
         if unread > 0 { printError("\(unread) block(s) unread (the meter did not answer after the retries)") }
-        if Interrupt.requested {
+        if ProcessSignals.interruptRequested {
             printError("interrupted: \(output) holds the \(progress.done) of \(blocks.count) Flash blocks read so far")
             throw ExitCode(130)
         }

@@ -1,5 +1,6 @@
 import ArchiveStore
 import ArgumentParser
+import JSONOutput
 import TEMProtocol
 
 struct History: ParsableCommand {

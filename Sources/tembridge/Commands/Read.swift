@@ -1,6 +1,6 @@
 import ArchiveStore
 import ArgumentParser
-import Bridge
+import JSONOutput
 import TEMLink
 import TEMProtocol
 

@@ -17,7 +17,7 @@ struct Serve: ParsableCommand, LoggingCommand {
     var mapping: String
 
     @Option(help: "Log events at this level and above on stderr.")
-    var logLevel: LogLevel = .info
+    var logLevel: Logger.Level = .info
 
     func run() throws {
         let loaded = try loadMapping(mapping)
@@ -41,13 +41,8 @@ enum BridgeRunner {
         _ mapping: Mapping, reload: (() throws -> Mapping)?, banner: String? = nil,
         bannerWithConsole: ((String?) -> String)? = nil
     ) throws {
-        // Signals are taken synchronously by this thread with sigwait; block them first so
-        // every thread started afterwards inherits the mask.
-        var signals = sigset_t()
-        sigemptyset(&signals)
-        for s in [SIGHUP, SIGTERM, SIGINT] { sigaddset(&signals, s) }
-        pthread_sigmask(SIG_BLOCK, &signals, nil)
-        signal(SIGPIPE, SIG_IGN)
+        // Taken before any thread starts, so that every thread inherits the mask.
+        let signals = ProcessSignals.take([SIGHUP, SIGTERM, SIGINT])
 
         let logger = Logger(label: "tembridge.serve")
         let archive = try mapping.archiveStore.map { try ArchiveStoreOpening.start($0) }
@@ -72,9 +67,7 @@ enum BridgeRunner {
         operations.startWatchdog(bridge: bridge)
 
         while true {
-            var received: Int32 = 0
-            sigwait(&signals, &received)
-            switch received {
+            switch signals.next() {
             case SIGHUP:
                 guard let reload else {
                     logger.info("SIGHUP: nothing to reload (the embedded map is fixed)")

@@ -75,6 +75,9 @@ struct Simulate: ParsableCommand {
     @Option(help: "Serve a `tembridge dump` file, frozen, instead of simulated meters.")
     var image: String?
 
+    /// The longest control command read from stdin, in bytes.
+    static let maxCommandLength = 1024
+
     func run() throws {
         var query = [
             "addresses": addresses, "flash": "\(flash)", "speed": "\(speed)", "rate": "\(rate)",
@@ -92,11 +95,7 @@ struct Simulate: ParsableCommand {
         if let image { query["image"] = image }
         let options = try SimulatorOptions(query: query)
 
-        var signals = sigset_t()
-        sigemptyset(&signals)
-        for s in [SIGTERM, SIGINT] { sigaddset(&signals, s) }
-        pthread_sigmask(SIG_BLOCK, &signals, nil)
-        signal(SIGPIPE, SIG_IGN)
+        let signals = ProcessSignals.take([SIGTERM, SIGINT])
 
         let line = MeterLine(options: options)
         let stop: () -> Void
@@ -111,16 +110,23 @@ struct Simulate: ParsableCommand {
             stop = server.stop
         }
         fflush(nil)
-        // Control commands arrive on stdin; the thread ends with the process.
+        // Control commands arrive on stdin, one a line of at most `maxCommandLength` bytes (a
+        // longer one gets one line of error, and `< /dev/zero` a bounded buffer); the thread
+        // ends with the process.
         _ = PosixThread.essential("stdin reader") {
-            while let command = readLine() {
-                guard !command.isEmpty else { continue }
-                print(line.apply(command: command))
+            var commands = LineReader(descriptor: STDIN_FILENO, limit: Self.maxCommandLength)
+            while let next = commands.next() {
+                switch next {
+                case let .text(command):
+                    guard !command.isEmpty else { continue }
+                    print(line.apply(command: command))
+                case let .tooLong(limit):
+                    print("error: control command longer than \(limit) bytes, ignored")
+                }
                 fflush(nil)
             }
         }
-        var received: Int32 = 0
-        sigwait(&signals, &received)
+        _ = signals.next()
         stop()
     }
 }

@@ -1,5 +1,3 @@
-import Config
-
 /// The register table a PLC/SCADA engineer imports as a tag list: one row per register entry
 /// per unit id, sorted by unit id, then address. Columns are described in docs/MAPPING.md.
 public enum RegisterTable {

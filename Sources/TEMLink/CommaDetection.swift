@@ -1,4 +1,3 @@
-import TEMLink
 import TEMProtocol
 
 /// Asks a meter where it keeps `comma` (PROTOCOL-NOTES decision 1): reads what

@@ -1,4 +1,3 @@
-import TEMLink
 import TEMProtocol
 
 /// Reads archive records over a meter exchange: a 384-byte record is six 64-byte Flash reads.
