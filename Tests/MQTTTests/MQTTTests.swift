@@ -18,7 +18,7 @@ import Testing
                 == #"{"quality":0,"time":"2026-11-18T11:06:40Z","values":{"energy.1":1234.5,"raw 0x0200 f32":-0.5,"temperature.1":71.25}}"#
         )
         // The quality bits as of the poll (here: comma unconfirmed).
-        let flagged = StatePayload(time: Date(timeIntervalSince1970: 0), values: [], quality: 2)
+        let flagged = StatePayload(time: 0, values: [], quality: 2)
         #expect(String(decoding: flagged.json, as: UTF8.self) == #"{"quality":2,"time":"1970-01-01T00:00:00Z","values":{}}"#)
     }
 
