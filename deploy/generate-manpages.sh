@@ -43,3 +43,14 @@ def hidden(command, path):
 hidden(json.load(sys.stdin)["command"], ["tembridge"])' | while read -r page; do
     rm -f "$out/$page.1" "$out/$page".*.1
 done
+
+# A subcommand's page names itself `tembridge.serve` in NAME (what mandb/apropos and lintian can
+# parse: generate-manual writes "tembridge serve", which whatis cannot read) and keeps
+# `tembridge serve` wherever the command itself is shown.
+for page in "$out"/tembridge.*.1; do
+    [ -e "$page" ] || continue
+    name=$(basename "$page" .1)
+    shown=$(sed -n '/^\.Sh NAME$/{n;s/^\.Nm //p;}' "$page")
+    sed -i -e "/^\.Sh NAME\$/{n;s/^\.Nm .*/.Nm $name/;}" -e "s/^\.Nm\$/.Nm $shown/" "$page"
+    lexgrog "$page" >/dev/null 2>&1 || { echo "generate-manpages: whatis cannot parse $page" >&2; exit 1; }
+done
