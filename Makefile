@@ -6,13 +6,15 @@
 # (tembridge_VERSION_amd64.deb in this folder).
 # Missing system packages (libmodbus-dev, mbpoll, pkg-config, libmosquitto-dev, mosquitto,
 # mosquitto-clients, openssl, socat, python3-pymodbus, libsqlite3-dev, libpq-dev, postgresql, chromium,
-# curl, lintian, prometheus (for promtool), binutils) are installed with apt-get.
+# curl, lintian, prometheus (for promtool; Debian has no smaller package with it, and outside a
+# container apt also starts the server: `systemctl disable --now prometheus` if unwanted),
+# binutils, man-db, dpkg-dev, systemd) are installed with apt-get.
 
 SWIFT      ?= swift
 CONFIG     ?= debug
 BIN         = .build/$(CONFIG)/tembridge
 APT_PKGS    = libmodbus-dev mbpoll pkg-config libmosquitto-dev mosquitto mosquitto-clients openssl socat python3-pymodbus \
-              libsqlite3-dev libpq-dev postgresql chromium curl lintian prometheus binutils man-db
+              libsqlite3-dev libpq-dev postgresql chromium curl lintian prometheus binutils man-db dpkg-dev systemd
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all deps build release manpages deb package-test demo test bench fuzz fuzz-smoke soak clean
