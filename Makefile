@@ -6,6 +6,7 @@
 # (tembridge_VERSION_amd64.deb in this folder).
 # Missing system packages (libmodbus-dev, mbpoll, pkg-config, libmosquitto-dev, mosquitto,
 # mosquitto-clients, openssl, socat, python3-pymodbus, libsqlite3-dev, libpq-dev, postgresql, chromium,
+# poppler-utils (pdftoppm, for the statement's PDF test),
 # curl, lintian, prometheus (for promtool; Debian has no smaller package with it, and outside a
 # container apt also starts the server: `systemctl disable --now prometheus` if unwanted),
 # binutils, man-db, dpkg-dev, systemd) are installed with apt-get.
