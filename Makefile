@@ -19,7 +19,7 @@ APT_PKGS    = libmodbus-dev mbpoll pkg-config libmosquitto-dev mosquitto mosquit
               dpkg-dev systemd
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build release manpages deb package-test demo test bench fuzz fuzz-smoke soak clean
+.PHONY: all deps build release manpages deb package-test monitoring-test demo test bench fuzz fuzz-smoke soak clean
 
 # The release build has its own scratch path, so `swift build` (debug) and it never wait for each
 # other; `make test`, `make deb` and `make bench` all reuse it.
@@ -66,13 +66,18 @@ manpages: release
 deb: manpages
 	sh deploy/build-deb.sh $(RELEASE_BIN) $(VERSION) $(RELEASE_SCRATCH)/man .
 
+# The Prometheus rules (each alert firing and quiet) and the Grafana dashboard against the metrics
+# docs/CONSOLE.md documents; no build needed.
+monitoring-test:
+	promtool check rules deploy/prometheus/tembridge.rules.yml
+	promtool test rules Tests/Package/rules.test.yml
+	python3 Tests/Package/check-monitoring.py
+
 # The release binary without the toolchain, the package installed, upgraded and purged here,
 # the Prometheus rules and the Grafana dashboard (Tests/Package). Root: dpkg -i, unshare.
 package-test: manpages
 	sh Tests/Package/release-test.sh $(RELEASE_BIN)
-	promtool check rules deploy/prometheus/tembridge.rules.yml
-	promtool test rules Tests/Package/rules.test.yml
-	python3 Tests/Package/check-monitoring.py
+	$(MAKE) monitoring-test
 	sh Tests/Package/package-test.sh $(RELEASE_BIN) $(RELEASE_SCRATCH)/man $(VERSION)
 
 # Unit and end-to-end tests, then the format check, a 10 s fuzz pass per target, a 60 s soak, and

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Checks deploy/grafana/tembridge.json and deploy/prometheus/tembridge.rules.yml against the
 metrics docs/CONSOLE.md documents: every tembridge_* family they use is in its metrics table,
-every documented family is on the dashboard, and every dashboard query is valid PromQL (promtool
-checks them as recording rules). Exit 1 with one line per problem."""
+every documented family is on the dashboard, every dashboard query is valid PromQL (promtool
+checks them as recording rules), and Tests/Package/rules.test.yml tests every alert both firing
+and quiet. Exit 1 with one line per problem."""
 import json
 import os
 import re
@@ -47,6 +48,18 @@ for name in sorted(families(open(rules_path, encoding="utf-8").read())):
     if name not in documented:
         problems.append(f"deploy/prometheus/tembridge.rules.yml: {name} is not a metric in docs/CONSOLE.md")
 
+# Every alert has a promtool test case where it fires and one where it stays quiet.
+alerts = re.findall(r"^\s*- alert: (\w+)", open(rules_path, encoding="utf-8").read(), re.M)
+cases = re.findall(
+    r"alertname: (\w+)\n\s*exp_alerts:(.*)",
+    open(os.path.join(top, "Tests", "Package", "rules.test.yml"), encoding="utf-8").read())
+for alert in alerts:
+    kinds = {"quiet" if rest.strip() == "[]" else "firing" for name, rest in cases if name == alert}
+    for kind in sorted({"firing", "quiet"} - kinds):
+        problems.append(f"Tests/Package/rules.test.yml: no case where {alert} is {kind}")
+if not alerts:
+    problems.append("deploy/prometheus/tembridge.rules.yml: no alerts found")
+
 # Dashboard queries as recording rules: promtool parses each one (Grafana's $variables replaced).
 with tempfile.NamedTemporaryFile("w", suffix=".yml", delete=False) as f:
     f.write("groups:\n  - name: dashboard\n    rules:\n")
@@ -61,5 +74,7 @@ if result.returncode != 0:
 
 for p in problems:
     print(p)
-print(f"monitoring: {len(exprs)} dashboard queries, {len(used)} metric families, {len(problems)} problems")
+print(
+    f"monitoring: {len(exprs)} dashboard queries, {len(used)} metric families, "
+    f"{len(alerts)} alerts tested, {len(problems)} problems")
 sys.exit(1 if problems else 0)
