@@ -104,7 +104,11 @@ private func peakResidentKiB(_ pid: Int32) -> Int {
 }
 
 /// Runs `tembridge ARGUMENTS` to completion (killed after `timeout` seconds) and returns its
-/// outcome with its peak resident memory in KiB, which `wait4` reports for the child alone.
+/// outcome with its peak resident memory in KiB, as `wait4` reports it for the child alone.
+///
+/// The child is forked by a small python3 parent, not spawned from this process: posix_spawn
+/// shares this (large) test process's memory until exec, and Linux then counts its high-water
+/// mark into the child's `ru_maxrss`.
 private func measuredRun(_ arguments: [String], timeout: Double = 60) throws -> (Outcome, Int) {
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tembridge-bounded-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -116,25 +120,42 @@ private func measuredRun(_ arguments: [String], timeout: Double = 60) throws -> 
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
     posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
     posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-    let argv = ([binary] + arguments).map { strdup($0) } + [nil]
+    let peakPath = directory.appendingPathComponent("peak").path
+    let forker = """
+        import os, sys
+        pid = os.fork()
+        if pid == 0:
+            os.execv(sys.argv[2], sys.argv[2:])
+        _, status, usage = os.wait4(pid, 0)
+        open(sys.argv[1], "w").write(str(usage.ru_maxrss))
+        sys.exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 128 + os.WTERMSIG(status))
+        """
+    let python = "/usr/bin/python3"
+    let argv = ([python, "-c", forker, peakPath, binary] + arguments).map { strdup($0) } + [nil]
     defer { argv.forEach { free($0) } }
+    var attributes = posix_spawnattr_t()
+    posix_spawnattr_init(&attributes)
+    defer { posix_spawnattr_destroy(&attributes) }
+    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP))
+    posix_spawnattr_setpgroup(&attributes, 0)
     var pid: pid_t = 0
     let started = Date()
-    let rc = posix_spawn(&pid, binary, &actions, nil, argv, environ)
-    guard rc == 0 else { throw TestFailure("posix_spawn \(binary): \(String(cString: strerror(rc)))") }
-    let child = pid
-    let killer = DispatchWorkItem { kill(child, SIGKILL) }
+    let rc = posix_spawn(&pid, python, &actions, &attributes, argv, environ)
+    guard rc == 0 else { throw TestFailure("posix_spawn \(python): \(String(cString: strerror(rc)))") }
+    let group = pid
+    let killer = DispatchWorkItem { kill(-group, SIGKILL) }
     DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: killer)
     var status: Int32 = 0
-    var usage = rusage()
-    while wait4(pid, &status, 0, &usage) < 0 && errno == EINTR {}
+    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
     killer.cancel()
     let exit = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
     let outcome = Outcome(
         status: exit, stdout: (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "",
         stderr: (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "",
         seconds: Date().timeIntervalSince(started))
-    return (outcome, usage.ru_maxrss)
+    let peak = (try? String(contentsOfFile: peakPath, encoding: .utf8)).flatMap { Int($0) } ?? 0
+    guard peak > 0 else { throw TestFailure("no peak memory measured for tembridge \(arguments)") }
+    return (outcome, peak)
 }
 
 /// A TCP socket connected to 127.0.0.1:`port`; nil if it cannot connect.
