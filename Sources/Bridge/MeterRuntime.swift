@@ -10,6 +10,8 @@ public final class MeterRuntime: Sendable {
     public let layout: RegisterLayout
     /// The archive kinds whose newest record the map serves.
     public let archiveKinds: Set<ArchiveKind>
+    /// Whether the map serves `status.age`, the one value that moves with time alone.
+    let servesAge: Bool
 
     struct State: Sendable {
         var snapshot: Snapshot?
@@ -20,6 +22,9 @@ public final class MeterRuntime: Sendable {
         var identifyAfter: UInt64 = 0
         /// What was last rendered, so that an unchanged rendering is not published again.
         var rendered: (registers: [UInt16], validUntil: UInt64?, identity: DeviceIdentity?)?
+        /// The time-driven parts of the last rendering: `status.age` in whole seconds and the
+        /// freshness (see `tickDue`).
+        var renderedTime: (age: UInt64, fresh: Bool)?
         /// What `MeterEvents` was last told: the snapshot's time and the freshness.
         var announced: (snapshotTime: UInt64?, online: Bool?) = (nil, nil)
     }
@@ -36,7 +41,27 @@ public final class MeterRuntime: Sendable {
                 }
                 return kind
             })
+        servesAge = config.registers.contains {
+            if case let .value(definition) = $0.source, case .status(.age) = definition.source { return true }
+            return false
+        }
         state = Mutex(State(snapshot: nil, health: MeterHealth(staleAfter: config.staleAfter)))
+    }
+
+    /// Whether time alone has changed what the meter renders since it was last rendered: its
+    /// freshness, or the whole second of `status.age` when the map serves it. The renderer's
+    /// tick renders only such meters, so ten thousand meters cost a lock and a comparison each
+    /// per tick, not a rendering (polls render their meter themselves).
+    func tickDue(now: UInt64, since start: UInt64) -> Bool {
+        state.withLock { state in
+            guard let rendered = state.renderedTime else { return true }
+            if rendered.fresh != state.health.isFresh(at: now) { return true }
+            return servesAge && rendered.age != Self.ageSeconds(state.health, now: now, since: start)
+        }
+    }
+
+    private static func ageSeconds(_ health: MeterHealth, now: UInt64, since start: UInt64) -> UInt64 {
+        (now &- (health.lastGood ?? start)) / 1_000_000_000
     }
 
     /// The reads of a poll with `comma` at `comma`: configuration and changing values; with
@@ -138,7 +163,10 @@ public final class MeterRuntime: Sendable {
             identity = DeviceIdentity(modelName: model, serialNumber: UInt32(serial), networkAddress: config.address)
         }
         let unchanged = state.withLock { state in
-            defer { state.rendered = (registers, health.validUntil, identity) }
+            defer {
+                state.rendered = (registers, health.validUntil, identity)
+                state.renderedTime = (Self.ageSeconds(health, now: now, since: start), health.isFresh(at: now))
+            }
             return state.rendered.map {
                 $0.registers == registers && $0.validUntil == health.validUntil && $0.identity == identity
             } ?? false
