@@ -15,7 +15,9 @@ Measured: the line cycle (one full read of one meter at 9600 baud, `tembridge re
 meters per converter); time from exec to every meter online (/api/status summary); then over
 STEADY_SECONDS the largest age of any meter's data (every page of /api/status), VmRSS, VmHWM,
 threads, descriptors and CPU seconds per second of the tembridge process. Prints one `scale:`
-line per figure and a verdict against the targets; exits 1 if a meter never comes online.
+line per figure and a `TARGET scale ...: MET|MISSED` line per target (every size: fresh data,
+start-up within two line cycles; at 10 000 meters also <= 200 MB resident and <= 10 % of one
+core); exits 1 if a meter never comes online.
 """
 import json
 import os
@@ -155,7 +157,8 @@ def main():
         verdict = [("fresh", worst_age <= bound and stale_seen == 0), ("start-up", online_at <= 2 * cycle)]
         if meters >= 10000:
             verdict += [("memory", after["rss_kb"] <= 200 * 1024), ("cpu", cpu <= 0.10)]
-        print("scale: " + ", ".join(f"{name} {'met' if ok else 'MISSED'}" for name, ok in verdict))
+        for name, ok in verdict:
+            print(f"TARGET scale {meters}/{converters} {name}: {'MET' if ok else 'MISSED'}")
     finally:
         for p in [bridge, sim]:
             if p is not None and p.poll() is None:

@@ -123,4 +123,54 @@ import Testing
         #expect(read.seconds > 0.3)
         #expect(try simulator.control("status").hasPrefix("ok"))
     }
+
+    @Test func statusIsPagedAndSummarised() throws {
+        var yaml = """
+            server:
+              listen: 127.0.0.1:0
+            http:
+              listen: 127.0.0.1:0
+            lines:
+              - { name: sim, endpoint: "sim://?addresses=1,2,3,4,5&frozen=1", timeout: 200ms, retries: 0 }
+            meters:
+
+            """
+        for address in [1, 2, 3, 4, 5, 9] {
+            yaml += "  - { name: m\(address), address: \(address), unit_id: \(address), poll_interval: 300ms, registers: set }\n"
+        }
+        yaml += "register_sets:\n  set:\n    - { address: 0, value: temperature.1 }\n"
+        let server = try Background(["serve", "--mapping", try temporaryFile(yaml)])
+        defer { server.stop() }
+        let port = try server.wait(for: #"console on http://127\.0\.0\.1:(\d+)/"#)
+        func json(_ query: String) throws -> [String: Any] {
+            let answer = try httpGet("http://127.0.0.1:\(port)/api/status\(query)")
+            guard answer.status == 200 else { throw TestFailure("\(query): \(answer.status) \(answer.body)") }
+            return try JSONSerialization.jsonObject(with: Data(answer.body.utf8)) as? [String: Any] ?? [:]
+        }
+        func names(_ document: [String: Any]) -> [String] {
+            (document["meters"] as? [[String: Any]] ?? []).compactMap { $0["name"] as? String }
+        }
+        let deadline = Date().addingTimeInterval(15)
+        var summary: [String: Int] = [:]
+        while Date() < deadline {
+            summary = try json("")["summary"] as? [String: Int] ?? [:]
+            if summary["online"] == 5 { break }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        #expect(summary == ["meters": 6, "online": 5, "stale": 1, "lines": 1])
+        let all = try json("")
+        #expect(names(all) == ["m1", "m2", "m3", "m4", "m5", "m9"] && all["paging"] == nil)
+        let second = try json("?page=2&per_page=2")
+        #expect(names(second) == ["m3", "m4"])
+        #expect(second["paging"] as? [String: Int] == ["page": 2, "per_page": 2, "pages": 3, "matching": 6])
+        #expect(second["summary"] as? [String: Int] == summary)
+        #expect(names(try json("?page=4&per_page=2")).isEmpty)
+        let stale = try json("?online=false")
+        #expect(names(stale) == ["m9"] && (stale["lines"] as? [[String: Any]])?.count == 1)
+        #expect(names(try json("?online=true&per_page=3&page=2")) == ["m4", "m5"])
+        for bad in ["?page=0", "?per_page=1001", "?online=maybe", "?pages=2"] {
+            let answer = try httpGet("http://127.0.0.1:\(port)/api/status\(bad)")
+            #expect(answer.status == 400 && answer.body.hasPrefix(#"{"error":"#), "\(bad): \(answer.body)")
+        }
+    }
 }
