@@ -61,8 +61,9 @@ extension MappingReader {
     }
 
     private mutating func checkLineReferences(_ meters: [ReadMeter], lineNames: [String]) {
+        let known = Set(lineNames)
         for meter in meters {
-            guard let name = meter.line, let node = meter.lineNode, !lineNames.contains(name) else { continue }
+            guard let name = meter.line, let node = meter.lineNode, !known.contains(name) else { continue }
             read.report("unknown line '\(name)'" + Suggestion.hint(for: name, in: lineNames), at: node)
         }
     }

@@ -218,7 +218,7 @@ echo
 echo "== 5. scale: meters behind tcp:// converters in one instance (Tests/Bench/scale.py)"
 : >"$OUT/scale-summary.txt"
 for size in ${SCALE_SIZES:-1000/250 10000/2500}; do
-  python3 "$HERE/scale.py" "$BIN" "$OUT" "${size%/*}" "${size#*/}" "${SCALE_POLL:-60}" "${SCALE_STEADY:-90}" \
+  python3 "$HERE/scale.py" "$BIN" "$OUT" "${size%/*}" "${size#*/}" "${SCALE_POLL:-60}" "${SCALE_STEADY:-60}" \
     | tee -a "$OUT/scale-summary.txt" | sed 's/^/   /'
 done
 fi

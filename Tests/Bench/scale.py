@@ -12,9 +12,10 @@ unit id at register_offset 0, 100, 200, ...; unit ids 1...247 per listener, as m
 (LISTEN_PORT, +1, ...) as needed.
 
 Measured: the line cycle (one full read of one meter at 9600 baud, `tembridge read`, times the
-meters per converter); time from exec to every meter online (/api/status summary); then over
-STEADY_SECONDS the largest age of any meter's data (every page of /api/status), VmRSS, VmHWM,
-threads, descriptors and CPU seconds per second of the tembridge process. Prints one `scale:`
+meters per converter); time from exec to every meter online (/api/status summary); CPU seconds
+per second of the tembridge process over STEADY_SECONDS (default: the poll interval) without
+console requests, with VmRSS, VmHWM, threads and descriptors at its end; then the largest age of
+any meter's data over three sweeps of every page of /api/status spread over a poll interval. Prints one `scale:`
 line per figure and a `TARGET scale ...: MET|MISSED` line per target (every size: fresh data,
 start-up within two line cycles; at 10 000 meters also <= 200 MB resident and <= 10 % of one
 core); exits 1 if a meter never comes online.
@@ -86,7 +87,7 @@ def proc(pid):
 def main():
     binary, out, meters, converters = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
     poll = int(sys.argv[5]) if len(sys.argv) > 5 else 60
-    steady = int(sys.argv[6]) if len(sys.argv) > 6 else poll + 30
+    steady = int(sys.argv[6]) if len(sys.argv) > 6 else poll
     per = meters // converters
     assert per * converters == meters and per <= 16, "METERS must be a multiple of CONVERTERS, ≤ 16 per converter"
     os.makedirs(out, exist_ok=True)
@@ -132,11 +133,15 @@ def main():
             sys.exit(1)
         print(f"scale: start-up to all {meters} meters online {online_at:.1f} s "
               f"({online_at / cycle:.2f} line cycles; target <= 2)")
+        # CPU over a quiet window (no console requests: a page of /api/status costs the bridge a
+        # look at every meter), then sweeps of every page for the oldest data.
         time.sleep(min(10, poll))
         before, t0 = proc(bridge.pid), time.monotonic()
-        worst_age, stale_seen, samples = 0.0, 0, 0
-        end = t0 + steady
-        while time.monotonic() < end:
+        time.sleep(steady)
+        after, t1 = proc(bridge.pid), time.monotonic()
+        cpu = (after["cpu"] - before["cpu"]) / (t1 - t0)
+        worst_age, stale_seen, sweeps = 0.0, 0, 3
+        for sweep in range(sweeps):
             page, pages = 1, 1
             while page <= pages:
                 document = status(f"page={page}&per_page=1000")
@@ -145,15 +150,13 @@ def main():
                     worst_age = max(worst_age, meter["age_seconds"] or 1e9)
                     stale_seen += 0 if meter["online"] else 1
                 page += 1
-            samples += 1
-            time.sleep(max(0.0, min(5.0, end - time.monotonic())))
-        after, t1 = proc(bridge.pid), time.monotonic()
-        cpu = (after["cpu"] - before["cpu"]) / (t1 - t0)
+            time.sleep(poll / sweeps)
         bound = poll + cycle
-        print(f"scale: steady {t1 - t0:.0f} s, {samples} sweeps of /api/status: oldest data {worst_age:.1f} s "
+        print(f"scale: {sweeps} sweeps of /api/status over {poll} s: oldest data {worst_age:.1f} s "
               f"(bound: poll interval + line cycle = {bound:.1f} s), stale sightings {stale_seen}")
-        print(f"scale: VmRSS {after['rss_kb'] / 1024:.1f} MB, VmHWM {after['hwm_kb'] / 1024:.1f} MB, "
-              f"threads {after['threads']}, descriptors {after['fds']}, CPU {cpu * 100:.1f} % of one core")
+        print(f"scale: over {t1 - t0:.0f} s steady: VmRSS {after['rss_kb'] / 1024:.1f} MB, "
+              f"VmHWM {after['hwm_kb'] / 1024:.1f} MB, threads {after['threads']}, descriptors {after['fds']}, "
+              f"CPU {cpu * 100:.1f} % of one core")
         verdict = [("fresh", worst_age <= bound and stale_seen == 0), ("start-up", online_at <= 2 * cycle)]
         if meters >= 10000:
             verdict += [("memory", after["rss_kb"] <= 200 * 1024), ("cpu", cpu <= 0.10)]
