@@ -25,6 +25,8 @@ public final class MeterRuntime: Sendable {
         /// The time-driven parts of the last rendering: `status.age` in whole seconds and the
         /// freshness (see `tickDue`).
         var renderedTime: (age: UInt64, fresh: Bool)?
+        /// The time of the snapshot `rendered` was made from (nil: none, or not yet rendered).
+        var renderedSnapshot: UInt64?
         /// What `MeterEvents` was last told: the snapshot's time and the freshness.
         var announced: (snapshotTime: UInt64?, online: Bool?) = (nil, nil)
     }
@@ -156,8 +158,13 @@ public final class MeterRuntime: Sendable {
     }
 
     private func render(now: UInt64, since start: UInt64, onlyIfChanged: Bool) -> [UnitImage]? {
-        let (snapshot, health, model) = state.withLock { ($0.snapshot, $0.health, $0.model) }
-        let registers = layout.render(snapshot: snapshot, health: health, now: now, since: start)
+        let (snapshot, health, model, previous) = state.withLock {
+            ($0.snapshot, $0.health, $0.model, $0.renderedSnapshot == $0.snapshot?.time ? $0.rendered?.registers : nil)
+        }
+        // The same snapshot as last time: only the status registers can have changed.
+        let registers =
+            previous.map { layout.renderStatus(over: $0, health: health, now: now, since: start) }
+            ?? layout.render(snapshot: snapshot, health: health, now: now, since: start)
         var identity: DeviceIdentity?
         if let snapshot, let model, let serial = snapshot.image.field(.u32, at: T2KMap.serialNumber) {
             identity = DeviceIdentity(modelName: model, serialNumber: UInt32(serial), networkAddress: config.address)
@@ -166,6 +173,7 @@ public final class MeterRuntime: Sendable {
             defer {
                 state.rendered = (registers, health.validUntil, identity)
                 state.renderedTime = (Self.ageSeconds(health, now: now, since: start), health.isFresh(at: now))
+                state.renderedSnapshot = snapshot?.time
             }
             return state.rendered.map {
                 $0.registers == registers && $0.validUntil == health.validUntil && $0.identity == identity
