@@ -12,8 +12,9 @@ unit id at register_offset 0, 100, 200, ...; unit ids 1...247 per listener, as m
 (LISTEN_PORT, +1, ...) as needed.
 
 Measured: the line cycle (one full read of one meter at 9600 baud, `tembridge read`, times the
-meters per converter); time from exec to every meter online (/api/status summary); CPU seconds
-per second of the tembridge process over STEADY_SECONDS (default: the poll interval) without
+meters per converter); time from exec to every meter online (/api/status summary); one poll
+interval later (steady state: every meter past its second poll, the first reads its
+configuration), CPU seconds per second of the tembridge process over STEADY_SECONDS (default: the poll interval) without
 console requests, with VmRSS, VmHWM, threads and descriptors at its end; then the largest age of
 any meter's data over three sweeps of every page of /api/status spread over a poll interval. Prints one `scale:`
 line per figure and a `TARGET scale ...: MET|MISSED` line per target (every size: fresh data,
@@ -135,7 +136,7 @@ def main():
               f"({online_at / cycle:.2f} line cycles; target <= 2)")
         # CPU over a quiet window (no console requests: a page of /api/status costs the bridge a
         # look at every meter), then sweeps of every page for the oldest data.
-        time.sleep(min(10, poll))
+        time.sleep(poll)  # steady state: every meter past its second poll (the first reads its configuration)
         before, t0 = proc(bridge.pid), time.monotonic()
         time.sleep(steady)
         after, t1 = proc(bridge.pid), time.monotonic()
