@@ -17,10 +17,16 @@ import TEMProtocol
 /// The running bridge: a Modbus server, one poller per line, and a renderer that turns each
 /// meter's snapshot and health into register images. `reload` swaps a new mapping in.
 public final class Bridge: Sendable {
-    private let server: ModbusTCPServer
-    /// The `server.rtu` serial ports, from the same store.
+    /// One Modbus TCP server per `server.listen` address, each answering from its own store.
+    private let servers: [ModbusTCPServer]
+    /// The first listener's server.
+    private var server: ModbusTCPServer { servers[0] }
+    /// The `server.rtu` serial ports, from the first listener's store.
     private let rtu: ModbusRTUServer
-    let store = RegisterStore()
+    /// The register images of each listener (`MeterConfig.listener` indexes it).
+    let stores: [RegisterStore]
+    /// The first listener's images.
+    var store: RegisterStore { stores[0] }
     private let logger: Logger
     private let openLink: @Sendable (Endpoint) throws(LinkError) -> any Link
     private let startedAt = MonotonicClock.now()
@@ -60,9 +66,19 @@ public final class Bridge: Sendable {
         self.lineObservers = observers
         self.openLink = openLink
         let refusals = RefusalLog(logger: logger)
-        server = try ModbusTCPServer(configuration: mapping.server, store: store, onRefused: { refusals.report($0) })
+        let counters = ModbusCounters()
+        let stores = mapping.server.listeners.map { _ in RegisterStore() }
+        var servers: [ModbusTCPServer] = []
+        for (index, store) in stores.enumerated() {
+            servers.append(
+                try ModbusTCPServer(
+                    configuration: mapping.server.listener(index), store: store, onRefused: { refusals.report($0) },
+                    counters: counters))
+        }
+        self.stores = stores
+        self.servers = servers
         running = Mutex(Running(mapping: mapping, pollers: [], meters: []))
-        rtu = ModbusRTUServer(store: store, counters: server.counters) { [logger] event in
+        rtu = ModbusRTUServer(store: stores[0], counters: counters) { [logger] event in
             switch event {
             case let .opened(port): logger.info("serving Modbus RTU on \(port)")
             case let .cannotOpen(port, why): logger.error("cannot open Modbus RTU port \(port): \(why); retrying")
@@ -71,19 +87,18 @@ public final class Bridge: Sendable {
         }
     }
 
-    /// The bound Modbus port.
+    /// The bound Modbus port (of the first `server.listen` address).
     public var port: UInt16 { server.port }
+    /// The bound port of each `server.listen` address, in order.
+    public var ports: [UInt16] { servers.map(\.port) }
 
     /// Starts serving and polling.
     public func start() {
         let meters = running.withLock { $0.mapping.meters.map(MeterRuntime.init) }
         install(meters: meters, mapping: running.withLock { $0.mapping })
-        let server = self.server
         threads.withLock {
-            $0 = [
-                PosixThread.essential("Modbus server") { server.run() },
-                PosixThread.essential("renderer") { [weak self] in self?.tickLoop() },
-            ]
+            $0 = servers.map { server in PosixThread.essential("Modbus server") { server.run() } }
+            $0.append(PosixThread.essential("renderer") { [weak self] in self?.tickLoop() })
         }
         rtu.apply(running.withLock { $0.mapping.server })
     }
@@ -97,23 +112,33 @@ public final class Bridge: Sendable {
         // for the slowest line's exchange under way, not for every line's in turn.
         Self.stop(old.pollers)
         let fresh = mapping.meters.map(MeterRuntime.init)
+        // By endpoint and address, looked up once each: a reload of 10 000 meters is not 10 000².
+        struct Place: Hashable {
+            let endpoint: Endpoint?
+            let address: UInt8
+        }
+        let oldEndpoints = Dictionary(old.mapping.lines.map { ($0.name, $0.endpoint) }, uniquingKeysWith: { a, _ in a })
+        let newEndpoints = Dictionary(mapping.lines.map { ($0.name, $0.endpoint) }, uniquingKeysWith: { a, _ in a })
+        let previous = Dictionary(
+            old.meters.map { (Place(endpoint: oldEndpoints[$0.config.line], address: $0.config.address), $0) },
+            uniquingKeysWith: { first, _ in first })
         for meter in fresh {
-            let endpoint = endpoint(of: meter, in: mapping)
-            if let previous = old.meters.first(where: {
-                $0.config.address == meter.config.address && self.endpoint(of: $0, in: old.mapping) == endpoint
-            }) {
-                meter.inherit(from: previous)
+            if let earlier = previous[Place(endpoint: newEndpoints[meter.config.line], address: meter.config.address)] {
+                meter.inherit(from: earlier)
             }
         }
-        server.update(mapping.server)
+        for (index, server) in servers.enumerated() where index < mapping.server.listeners.count {
+            server.update(mapping.server.listener(index))
+        }
         install(meters: fresh, mapping: mapping)
         rtu.apply(mapping.server)
         reloadsOK.wrappingAdd(1, ordering: .relaxed)
         logger.info("mapping reloaded: \(mapping.meters.count) meter(s) on \(mapping.lines.count) line(s)")
-        let (was, now) = (old.mapping.server, mapping.server)
-        if (was.host, was.port) != (now.host, now.port) {
+        let (was, now) = (old.mapping.server.listeners, mapping.server.listeners)
+        if was != now {
+            let serving = zip(was, servers).map { "\($0.host):\($1.port)" }.joined(separator: ", ")
             logger.warning(
-                "listen changed to \(now.host):\(now.port) in the map; still serving on \(was.host):\(server.port) until tembridge is restarted"
+                "listen changed to \(now.map(\.description).joined(separator: ", ")) in the map; still serving on \(serving) until tembridge is restarted (meters of a listener added meanwhile are not served)"
             )
         }
     }
@@ -123,7 +148,7 @@ public final class Bridge: Sendable {
         tickerStop.signal()
         Self.stop(running.withLock { $0.pollers })
         rtu.stop()
-        server.stop()
+        servers.forEach { $0.stop() }
         threads.withLock { t in
             defer { t = [] }; return t
         }.forEach { $0.join() }
@@ -150,18 +175,14 @@ public final class Bridge: Sendable {
     func modbusStatus() -> BridgeStatus.Modbus {
         let refused = server.counters.refused
         return BridgeStatus.Modbus(
-            connections: server.connectionCount, requests: server.counters.requestCounts,
+            connections: servers.reduce(0) { $0 + $1.connectionCount }, requests: server.counters.requestCounts,
             refusedNotAllowed: refused.allow, refusedMaxConnections: refused.maxConnections)
     }
 
-    private func endpoint(of meter: MeterRuntime, in mapping: Mapping) -> Endpoint? {
-        mapping.lines.first { $0.name == meter.config.line }?.endpoint
-    }
-
     private func install(meters: [MeterRuntime], mapping: Mapping) {
+        let byLine = Dictionary(grouping: meters, by: \.config.line)
         let pollers = mapping.lines.compactMap { line -> Poller? in
-            let onLine = meters.filter { $0.config.line == line.name }
-            guard !onLine.isEmpty else { return nil }
+            guard let onLine = byLine[line.name], !onLine.isEmpty else { return nil }
             return Poller(
                 line: line, meters: onLine, logger: logger, keeper: keeper, openLink: openLink, monitor: monitor(of: line.name)
             ) { [weak self] meter in
@@ -172,7 +193,9 @@ public final class Bridge: Sendable {
         running.withLock {
             $0 = Running(mapping: mapping, pollers: pollers, meters: meters)
             let now = MonotonicClock.now()
-            store.replaceAll(meters.flatMap { $0.images(now: now, since: startedAt) })
+            for (index, store) in stores.enumerated() {
+                store.replaceAll(meters.filter { $0.config.listener == index }.flatMap { $0.images(now: now, since: startedAt) })
+            }
         }
         pollers.forEach { $0.start() }
     }
@@ -183,7 +206,11 @@ public final class Bridge: Sendable {
         running.withLock { running in
             guard running.meters.contains(where: { $0 === meter }) else { return }
             let now = MonotonicClock.now()
-            for image in meter.changedImages(now: now, since: startedAt) ?? [] { store.publish(image) }
+            if meter.config.listener < stores.count {
+                for image in meter.changedImages(now: now, since: startedAt) ?? [] {
+                    stores[meter.config.listener].publish(image)
+                }
+            }
             // Told under the lock, so a reading and a freshness change arrive in the order they happened.
             guard let events else { return }
             let news = meter.unannounced(now: now)
@@ -197,7 +224,8 @@ public final class Bridge: Sendable {
     /// exactly, per request, from `validUntil`; only the status registers lag, by ≤ 100 ms.)
     private func tickLoop() {
         while tickerStop.sleep(for: .milliseconds(100)) {
-            for meter in running.withLock({ $0.meters }) { render(meter) }
+            let now = MonotonicClock.now()
+            for meter in running.withLock({ $0.meters }) where meter.tickDue(now: now, since: startedAt) { render(meter) }
         }
     }
 }

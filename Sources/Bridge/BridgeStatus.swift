@@ -128,7 +128,8 @@ extension Bridge {
         return BridgeStatus.Meter(
             name: meter.config.name, line: meter.config.line, address: meter.config.address,
             unitIDs: meter.config.unitIDs, state: health.state, online: health.isFresh(at: now),
-            ageSeconds: health.lastGood.map { Double(now &- $0) / 1e9 },
+            // A poll may land after `now` was taken: its age is 0, not a wrapped difference.
+            ageSeconds: health.lastGood.map { $0 < now ? Double(now - $0) / 1e9 : 0 },
             pollsOK: health.pollsOK, pollsFailed: health.pollsFailed, lastError: health.lastError,
             quality: MeterQuality.now(snapshot: snapshot, health: health, at: now), values: values)
     }

@@ -10,6 +10,8 @@ public final class MeterRuntime: Sendable {
     public let layout: RegisterLayout
     /// The archive kinds whose newest record the map serves.
     public let archiveKinds: Set<ArchiveKind>
+    /// Whether the map serves `status.age`, the one value that moves with time alone.
+    let servesAge: Bool
 
     struct State: Sendable {
         var snapshot: Snapshot?
@@ -20,6 +22,11 @@ public final class MeterRuntime: Sendable {
         var identifyAfter: UInt64 = 0
         /// What was last rendered, so that an unchanged rendering is not published again.
         var rendered: (registers: [UInt16], validUntil: UInt64?, identity: DeviceIdentity?, unavailable: [Bool]?)?
+        /// The time-driven parts of the last rendering: `status.age` in whole seconds and the
+        /// freshness (see `tickDue`).
+        var renderedTime: (age: UInt64, fresh: Bool)?
+        /// The time of the snapshot `rendered` was made from (nil: none, or not yet rendered).
+        var renderedSnapshot: UInt64?
         /// What `MeterEvents` was last told: the snapshot's time and the freshness.
         var announced: (snapshotTime: UInt64?, online: Bool?) = (nil, nil)
     }
@@ -36,7 +43,27 @@ public final class MeterRuntime: Sendable {
                 }
                 return kind
             })
+        servesAge = config.registers.contains {
+            if case let .value(definition) = $0.source, case .status(.age) = definition.source { return true }
+            return false
+        }
         state = Mutex(State(snapshot: nil, health: MeterHealth(staleAfter: config.staleAfter)))
+    }
+
+    /// Whether time alone has changed what the meter renders since it was last rendered: its
+    /// freshness, or the whole second of `status.age` when the map serves it. The renderer's
+    /// tick renders only such meters, so ten thousand meters cost a lock and a comparison each
+    /// per tick, not a rendering (polls render their meter themselves).
+    func tickDue(now: UInt64, since start: UInt64) -> Bool {
+        state.withLock { state in
+            guard let rendered = state.renderedTime else { return true }
+            if rendered.fresh != state.health.isFresh(at: now) { return true }
+            return servesAge && rendered.age != Self.ageSeconds(state.health, now: now, since: start)
+        }
+    }
+
+    private static func ageSeconds(_ health: MeterHealth, now: UInt64, since start: UInt64) -> UInt64 {
+        (now &- (health.lastGood ?? start)) / 1_000_000_000
     }
 
     /// The reads of a poll with `comma` at `comma`: configuration and changing values; with
@@ -131,14 +158,25 @@ public final class MeterRuntime: Sendable {
     }
 
     private func render(now: UInt64, since start: UInt64, onlyIfChanged: Bool) -> [UnitImage]? {
-        let (snapshot, health, model) = state.withLock { ($0.snapshot, $0.health, $0.model) }
-        let (registers, unavailable) = layout.rendering(snapshot: snapshot, health: health, now: now, since: start)
+        let (snapshot, health, model, previous) = state.withLock {
+            ($0.snapshot, $0.health, $0.model, $0.renderedSnapshot == $0.snapshot?.time ? $0.rendered : nil)
+        }
+        // The same snapshot as last time: only the status registers can have changed (the
+        // registers without a value are the same).
+        let (registers, unavailable) =
+            previous.map {
+                (layout.renderStatus(over: $0.registers, snapshot: snapshot, health: health, now: now, since: start), $0.unavailable)
+            } ?? layout.rendering(snapshot: snapshot, health: health, now: now, since: start)
         var identity: DeviceIdentity?
         if let snapshot, let model, let serial = snapshot.image.field(.u32, at: T2KMap.serialNumber) {
             identity = DeviceIdentity(modelName: model, serialNumber: UInt32(serial), networkAddress: config.address)
         }
         let unchanged = state.withLock { state in
-            defer { state.rendered = (registers, health.validUntil, identity, unavailable) }
+            defer {
+                state.rendered = (registers, health.validUntil, identity, unavailable)
+                state.renderedTime = (Self.ageSeconds(health, now: now, since: start), health.isFresh(at: now))
+                state.renderedSnapshot = snapshot?.time
+            }
             return state.rendered.map {
                 $0.registers == registers && $0.validUntil == health.validUntil && $0.identity == identity
                     && $0.unavailable == unavailable

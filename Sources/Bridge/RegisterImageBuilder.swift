@@ -64,6 +64,20 @@ public struct RegisterLayout: Sendable {
         return stale
     }
 
+    /// `registers` (a rendering of `snapshot`) with only the `status.*` entries rendered again for
+    /// `health` at `now`: what time alone changes, without decoding the meter's values.
+    func renderStatus(over registers: [UInt16], snapshot: Snapshot?, health: MeterHealth, now: UInt64, since start: UInt64)
+        -> [UInt16]
+    {
+        var registers = registers
+        for slot in slots where slot.entry.isStatus {
+            let value = Self.value(of: slot.entry.source, snapshot: snapshot, health: health, now: now, since: start)
+            let words = RegisterEncoder.encode(value, type: slot.entry.type, order: slot.entry.order, scale: slot.entry.scale)
+            registers.replaceSubrange(slot.offset..<(slot.offset + words.count), with: words)
+        }
+        return registers
+    }
+
     static func value(of source: RegisterEntry.Source, snapshot: Snapshot?, health: MeterHealth, now: UInt64, since start: UInt64)
         -> Double?
     {

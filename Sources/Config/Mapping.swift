@@ -27,9 +27,10 @@ public struct Mapping: Sendable, Equatable {
         lines.first { $0.name == name }
     }
 
-    /// The meter answering for Modbus unit id `unitID`.
-    public func meter(unitID: UInt8) -> MeterConfig? {
-        meters.first { $0.unitIDs.contains(unitID) }
+    /// The first meter answering for Modbus unit id `unitID` on listener `listener` (0: the
+    /// first `server.listen` address); with `register_offset`, several may.
+    public func meter(unitID: UInt8, listener: Int = 0) -> MeterConfig? {
+        meters.first { $0.listener == listener && $0.unitIDs.contains(unitID) }
     }
 
     /// The meters polled on the line called `line`, in file order.
@@ -75,8 +76,15 @@ public struct MeterConfig: Sendable, Equatable {
     public var pollInterval: Duration
     /// With no good poll for this long, the meter's data is stale (Modbus exception 0B).
     public var staleAfter: Duration
-    /// The register entries, resolved from a register set or the meter's inline list, in file order.
+    /// The register entries, resolved from a register set or the meter's inline list, in file
+    /// order, at their served addresses (the file's address + `registerOffset`).
     public var registers: [RegisterEntry]
+    /// `register_offset`: how many registers higher than the file's addresses the meter's
+    /// registers are served, so that several meters may share one unit id.
+    public var registerOffset = 0
+    /// Index into `ServerConfiguration.listeners` of the listener serving the meter's unit ids
+    /// (`listen:`; 0, the first, by default).
+    public var listener = 0
     /// What meter-derived registers answer once the data is stale (`on_stale`).
     public var onStale: StalePolicy
     /// `comma_address`: where the meter keeps `comma`, fixed by the map; nil: ask the meter

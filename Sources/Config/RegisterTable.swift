@@ -1,5 +1,7 @@
 /// The register table a PLC/SCADA engineer imports as a tag list: one row per register entry
-/// per unit id, sorted by unit id, then address. Columns are described in docs/MAPPING.md.
+/// per unit id, sorted by unit id, then address. Columns are described in docs/MAPPING.md; a
+/// map with several `server.listen` addresses gets a last column, `listen`, and rows sorted by
+/// listener first.
 public enum RegisterTable {
     /// Column headers, the same in both formats.
     public static let columns = [
@@ -7,8 +9,14 @@ public enum RegisterTable {
         "scale", "value", "uom", "description", "on_stale",
     ]
 
+    /// `columns`, and `listen` when the map has several listeners.
+    static func columns(_ mapping: Mapping) -> [String] {
+        mapping.server.moreListeners.isEmpty ? columns : columns + ["listen"]
+    }
+
     /// A GitHub-flavoured Markdown table, numbers right-aligned; ends with a newline.
     public static func markdown(_ mapping: Mapping) -> String {
+        let columns = columns(mapping)
         let numeric: Set = ["unit_id", "address", "address_4x", "count", "scale"]
         func line(_ cells: [String]) -> String { "| " + cells.joined(separator: " | ") + " |\n" }
         let escaped = rows(mapping).map { row in
@@ -27,24 +35,28 @@ public enum RegisterTable {
             }
             return "\"" + text.replacing("\"", with: "\"\"") + "\""
         }
-        return ([columns] + rows(mapping)).map { $0.map(field).joined(separator: ",") + "\r\n" }.joined()
+        return ([columns(mapping)] + rows(mapping)).map { $0.map(field).joined(separator: ",") + "\r\n" }.joined()
     }
 
     /// The table's cells, in `columns` order.
     static func rows(_ mapping: Mapping) -> [[String]] {
-        var placed: [(unitID: UInt8, meter: String, entry: RegisterEntry, onStale: String)] = []
+        var placed: [(listener: Int, unitID: UInt8, meter: String, entry: RegisterEntry, onStale: String)] = []
         for meter in mapping.meters {
             for unitID in meter.unitIDs {
-                for entry in meter.registers { placed.append((unitID, meter.name, entry, meter.onStale.rawValue)) }
+                for entry in meter.registers {
+                    placed.append((meter.listener, unitID, meter.name, entry, meter.onStale.rawValue))
+                }
             }
         }
-        placed.sort { ($0.unitID, $0.entry.address) < ($1.unitID, $1.entry.address) }
-        return placed.map { unitID, meter, entry, onStale in
-            [
+        placed.sort { ($0.listener, $0.unitID, $0.entry.address) < ($1.listener, $1.unitID, $1.entry.address) }
+        let listeners = mapping.server.listeners
+        return placed.map { listener, unitID, meter, entry, onStale in
+            let cells = [
                 String(unitID), meter, String(entry.address), String(400_001 + Int(entry.address)), String(entry.count),
                 entry.type.rawValue, entry.order.rawValue, entry.type.isInteger ? number(entry.scale ?? 1) : "",
                 entry.sourceName, entry.unitOfMeasure, entry.effectiveDescription, entry.isStatus ? "" : onStale,
             ]
+            return listeners.count > 1 ? cells + [listeners[listener].description] : cells
         }
     }
 

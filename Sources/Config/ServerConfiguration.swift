@@ -13,8 +13,34 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var inputRegisters: Bool
     /// Client networks allowed to connect; nil allows everyone. Others are closed at once.
     public var allow: [IPv4Network]?
-    /// Serial ports served as Modbus RTU slaves, from the same register images.
+    /// Serial ports served as Modbus RTU slaves, from the first listener's register images.
     public var rtu: [RTUPortConfiguration] = []
+    /// The listeners after the first (`host`, `port`) when `server.listen` is a list: each has
+    /// unit ids of its own, answering for the meters whose `listen:` names it.
+    public var moreListeners: [Listener] = []
+
+    /// One `HOST:PORT` the Modbus TCP server listens on.
+    public struct Listener: Sendable, Hashable, CustomStringConvertible {
+        public var host: String
+        public var port: UInt16
+        public init(host: String, port: UInt16) {
+            self.host = host
+            self.port = port
+        }
+        public var description: String { "\(host):\(port)" }
+    }
+
+    /// Every listener, the first (`host`, `port`) first; a meter's `MeterConfig.listener` indexes it.
+    public var listeners: [Listener] { [Listener(host: host, port: port)] + moreListeners }
+
+    /// The configuration of listener `index`: this one with its host and port.
+    public func listener(_ index: Int) -> ServerConfiguration {
+        guard index > 0 else { return self }
+        var configuration = self
+        configuration.host = moreListeners[index - 1].host
+        configuration.port = moreListeners[index - 1].port
+        return configuration
+    }
 
     public init(
         host: String = "127.0.0.1", port: UInt16 = 1502, maxConnections: Int = 32,

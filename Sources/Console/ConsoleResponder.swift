@@ -79,9 +79,18 @@ struct ConsoleResponder: HTTPResponder {
             let health = HealthDocument(staleMeters: bridge.status().staleMeters)
             return body(JSONText.document(health), type: "application/json", status: .init(code: health.httpStatus))
         case .status:
+            let parameters = request.uri.queryParameters.map { (key: String($0.key), value: String($0.value)) }
+            let query: StatusQuery
+            switch StatusQuery.parse(parameters) {
+            case let .success(parsed): query = parsed
+            case let .failure(error):
+                return body(JSONText.document(["error": error.message]), type: "application/json", status: .badRequest)
+            }
             let status = bridge.status()
             let gaps = await offloaded { [archive] in archive.gapCounts(status.mapping) }
-            return body(JSONText.document(StatusDocument(status, version: version, gaps: gaps)), type: "application/json")
+            return body(
+                JSONText.document(StatusDocument(status, version: version, gaps: gaps, query: query)),
+                type: "application/json")
         case .registers:
             return body(RegisterTable.csv(bridge.status().mapping), type: "text/csv; charset=utf-8")
         case .trace:

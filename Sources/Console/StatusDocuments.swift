@@ -70,12 +70,23 @@ struct StatusDocument: Encodable {
     let meters: [Meter]
     let lines: [Line]
     let modbus: Modbus
+    let summary: StatusSummary
+    /// Absent unless a page was asked for (StatusPaging.swift).
+    let paging: StatusPaging?
 
-    /// `gaps`: missing archive periods by meter and kind (nil: no archive store).
-    init(_ status: BridgeStatus, version: String, gaps: [String: [String: Int]]? = nil) {
+    /// `gaps`: missing archive periods by meter and kind (nil: no archive store). `query` picks
+    /// the meters given (and then only their lines); `summary` counts them all.
+    init(_ status: BridgeStatus, version: String, gaps: [String: [String: Int]]? = nil, query: StatusQuery = .all) {
         self.version = version
         started = Timestamp.iso8601(nanoseconds: Int64(status.started * 1e9))
-        meters = status.meters.map { meter in
+        let (selected, matching) = query.select(status.meters)
+        summary = StatusSummary(status)
+        paging = query.page.map {
+            StatusPaging(
+                page: $0, perPage: query.perPage, pages: max(1, (matching + query.perPage - 1) / query.perPage),
+                matching: matching)
+        }
+        meters = selected.map { meter in
             Meter(
                 name: meter.name, line: meter.line, address: Int(meter.address), unitIDs: meter.unitIDs.map(Int.init),
                 online: meter.online, ageSeconds: meter.ageSeconds, pollsOK: meter.pollsOK, pollsFailed: meter.pollsFailed,
@@ -83,7 +94,8 @@ struct StatusDocument: Encodable {
                 values: Dictionary(meter.values.map { ($0.name, $0.value) }, uniquingKeysWith: { first, _ in first }),
                 gaps: gaps.map { $0[meter.name] ?? [:] })
         }
-        lines = status.lines.map {
+        let lineNames = query == .all ? nil : Set(selected.map(\.line))
+        lines = status.lines.filter { lineNames?.contains($0.name) ?? true }.map {
             Line(name: $0.name, endpoint: $0.endpoint, exchangesOK: $0.exchangesOK, exchangesFailed: $0.exchangesFailed)
         }
         modbus = Modbus(connections: status.modbus.connections, requests: status.modbus.totalRequests)

@@ -8,7 +8,7 @@ extension MappingReader {
         checkEndpoints(lines ?? [])
         checkMeterNames(meters)
         if lines != nil { checkLineReferences(meters, lineNames: lineNames) }
-        checkUnitIDs(meters)
+        checkUnitSharing(meters)
         checkMeterAddresses(meters)
         checkStaleAfter(meters)
         checkOverlaps(meters)
@@ -61,24 +61,10 @@ extension MappingReader {
     }
 
     private mutating func checkLineReferences(_ meters: [ReadMeter], lineNames: [String]) {
+        let known = Set(lineNames)
         for meter in meters {
-            guard let name = meter.line, let node = meter.lineNode, !lineNames.contains(name) else { continue }
+            guard let name = meter.line, let node = meter.lineNode, !known.contains(name) else { continue }
             read.report("unknown line '\(name)'" + Suggestion.hint(for: name, in: lineNames), at: node)
-        }
-    }
-
-    /// Each unit id belongs to exactly one meter.
-    private mutating func checkUnitIDs(_ meters: [ReadMeter]) {
-        var owners: [UInt8: String] = [:]
-        for meter in meters {
-            for use in meter.unitIDs {
-                if let owner = owners[use.id] {
-                    let why = use.fromAddress ? " (unit_id defaults to the meter's address; give one)" : ""
-                    read.report("unit id \(use.id) is already used by \(owner)\(why)", at: use.position)
-                } else {
-                    owners[use.id] = Self.label(meter)
-                }
-            }
         }
     }
 
@@ -146,9 +132,5 @@ extension MappingReader {
 
     private static func text(_ range: ClosedRange<Int>) -> String {
         range.count == 1 ? "\(range.lowerBound)" : "\(range.lowerBound)..\(range.upperBound)"
-    }
-
-    private static func label(_ meter: ReadMeter) -> String {
-        meter.name.map { "meter '\($0)'" } ?? "the meter at \(meter.position.line):\(meter.position.column)"
     }
 }

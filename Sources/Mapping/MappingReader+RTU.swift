@@ -42,7 +42,7 @@ extension MappingReader {
     }
 
     /// A serial port is either a meter line or an RTU port, and one RTU port is listed once;
-    /// an RTU unit id must be served by a meter.
+    /// an RTU unit id must be served by a meter of the first `server.listen` address.
     mutating func checkRTUPorts(_ lines: [ReadLine], meters: [ReadMeter]) {
         var lineOwners: [String: String] = [:]
         for line in lines {
@@ -60,7 +60,8 @@ extension MappingReader {
                 seen[path] = position
             }
         }
-        let served = Set(meters.flatMap { $0.unitIDs.map(\.id) })
+        // RTU ports serve the first listener's unit ids.
+        let served = Set(meters.filter { $0.listener == 0 }.flatMap { $0.unitIDs.map(\.id) })
         for (id, position) in rtuUnitIDs where !served.contains(id) {
             read.report("RTU unit id \(id) is not the unit id of any meter", at: position)
         }

@@ -12,7 +12,7 @@ struct MappingReader {
     static let lineKeys = ["name", "endpoint", "timeout", "retries"]
     static let meterKeys = [
         "name", "line", "address", "unit_id", "poll_interval", "stale_after", "on_stale", "comma_address",
-        "config_interval", "registers",
+        "config_interval", "registers", "register_offset", "listen",
     ]
     static let entryKeys = ["address", "value", "raw", "type", "order", "scale", "description"]
     static let rawKeys = ["t2k", "type"]
@@ -34,6 +34,8 @@ struct MappingReader {
     /// `server.rtu` ports and unit ids as read, for the checks (see MappingReader+RTU.swift).
     var rtuPorts: [(path: String, position: Position)] = []
     var rtuUnitIDs: [(id: UInt8, position: Position)] = []
+    /// `server.listen` as read, for the meters' `listen:` (see MappingReader+Placement.swift).
+    var listeners: [ServerConfiguration.Listener] = [ServerConfiguration.Listener(host: "127.0.0.1", port: 1502)]
 
     init(file: String) {
         read = NodeReader(file: file)
@@ -85,15 +87,7 @@ struct MappingReader {
     mutating func readServer(_ node: Node) -> ServerConfiguration {
         var server = ServerConfiguration()
         guard let fields = read.fields(of: node, allowed: Self.serverKeys) else { return server }
-        if let node = fields["listen"], let text = read.string(node) {
-            switch ListenAddress.parse(text) {
-            case let .success((host, port)):
-                server.host = host
-                server.port = port
-            case let .failure(problem):
-                read.report(problem.message, at: node)
-            }
-        }
+        if let node = fields["listen"] { readListen(node, into: &server) }
         if let node = fields["max_connections"], let value = read.integer(node) {
             if Self.maxConnections.contains(value) {
                 server.maxConnections = value
@@ -251,6 +245,7 @@ struct MappingReader {
         if let node = read.required("registers", in: fields) {
             meter.list = readRegisterReference(node)
         }
+        readPlacement(fields, into: &meter)
         return meter
     }
 
@@ -310,12 +305,13 @@ struct MappingReader {
                 let list = meter.list
             else { return nil }
             guard let pollInterval = meter.pollInterval, let configInterval = meter.configInterval else { return nil }
-            built.meters.append(
-                MeterConfig(
-                    name: name, line: line, address: address, unitIDs: meter.unitIDs.map(\.id),
-                    pollInterval: pollInterval, staleAfter: meter.staleAfter,
-                    registers: lists[list].entries.compactMap(\.entry), onStale: meter.onStale,
-                    commaAddress: meter.commaAddress, configInterval: configInterval))
+            var config = MeterConfig(
+                name: name, line: line, address: address, unitIDs: meter.unitIDs.map(\.id),
+                pollInterval: pollInterval, staleAfter: meter.staleAfter,
+                registers: lists[list].entries.compactMap(\.entry), onStale: meter.onStale,
+                commaAddress: meter.commaAddress, configInterval: configInterval)
+            place(&config, as: meter)
+            built.meters.append(config)
         }
         return built
     }
@@ -362,6 +358,11 @@ struct ReadMeter {
     var onStale = StalePolicy.exception
     /// Index into `MappingReader.lists`.
     var list: Int?
+    /// `register_offset` (0 when not given or invalid) and where it was written.
+    var registerOffset = 0
+    var registerOffsetPosition: Position?
+    /// Index into `MappingReader.listeners` (`listen:`; 0 when not given or unknown).
+    var listener = 0
 }
 
 /// A register entry as read, with what the overlap check needs even when it has problems.

@@ -70,7 +70,7 @@ struct Connection {
                     }
                 }
                 let answer = Answer(
-                    to: request, image: served?.image,
+                    to: request, served: served,
                     inputRegisters: settings.inputRegisters.load(ordering: .relaxed), now: MonotonicClock.now())
                 switch answer {
                 case .reply, .replyStale:

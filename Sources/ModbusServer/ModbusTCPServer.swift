@@ -27,8 +27,9 @@ public final class ModbusTCPServer: Sendable {
     private let state: Mutex<State>
     private let onRefused: (@Sendable (Refusal) -> Void)?
     private let logger: Logger
-    /// Requests answered and clients refused, for the operations console.
-    public let counters = ModbusCounters()
+    /// Requests answered and clients refused, for the operations console (shared by the
+    /// listeners of one bridge when it passes one to each).
+    public let counters: ModbusCounters
 
     /// A client closed as soon as it connected, and why.
     public struct Refusal: Sendable, Equatable, CustomStringConvertible {
@@ -70,9 +71,10 @@ public final class ModbusTCPServer: Sendable {
     /// - Throws: `ModbusServerError`, e.g. "cannot listen on 127.0.0.1:1502: Address already in use".
     public init(
         configuration: ServerConfiguration, store: RegisterStore, onRefused: (@Sendable (Refusal) -> Void)? = nil,
-        logger: Logger = Logger(label: "tembridge.modbus")
+        counters: ModbusCounters = ModbusCounters(), logger: Logger = Logger(label: "tembridge.modbus")
     ) throws(ModbusServerError) {
         self.logger = logger
+        self.counters = counters
         do {
             listener = try ListeningSocket(host: configuration.host, port: configuration.port, ipv4Only: true)
         } catch {

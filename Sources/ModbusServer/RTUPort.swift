@@ -137,7 +137,7 @@ public final class RTUPort: Sendable {
         }
         let request = RTUPort.request(frame)
         let answer = Answer(
-            to: request, image: served.image, inputRegisters: inputRegisters.load(ordering: .relaxed),
+            to: request, served: served, inputRegisters: inputRegisters.load(ordering: .relaxed),
             now: MonotonicClock.now())
         switch answer {
         case .reply, .replyStale:

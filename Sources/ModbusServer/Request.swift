@@ -124,6 +124,31 @@ enum Answer: Equatable {
         }
     }
 
+    /// Decides the answer for a unit that may be shared by several images (`register_offset`):
+    /// as `init(to:image:inputRegisters:now:)` for the whole unit, then each part the request
+    /// touches decides for its own registers by its own freshness and `on_stale`; the first
+    /// exception wins, else the stale registers if any part wants them.
+    init(to request: Request, served: ServedImage?, inputRegisters: Bool, now: UInt64) {
+        self.init(to: request, image: served?.image, inputRegisters: inputRegisters, now: now)
+        // A range outside the unit's span gets libmodbus's 02 whatever the freshness, as for one meter.
+        guard let served, served.parts.count > 1, self == .reply, served.image.spans(request) else { return }
+        let end = Int(request.address) + Int(request.quantity)
+        for part in served.parts {
+            let low = max(Int(request.address), Int(part.start))
+            let high = min(end, Int(part.start) + part.registers.count)
+            guard low < high else { continue }
+            let clipped = Request(
+                unitID: request.unitID, function: request.function, address: UInt16(low), quantity: UInt16(high - low))
+            switch Answer(to: clipped, image: part, inputRegisters: inputRegisters, now: now) {
+            case .exception(let exception):
+                self = .exception(exception)
+                return
+            case .replyStale: self = .replyStale
+            case .reply: break
+            }
+        }
+    }
+
     private static func touchesMeterData(_ request: Request, _ image: UnitImage) -> Bool {
         touches(request, image.meterDerived, from: image.start)
     }

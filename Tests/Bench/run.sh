@@ -18,6 +18,10 @@
 #    against tembridge's RTU port (bench.yaml + server.rtu) and against libmodbus's own RTU
 #    server example (bandwidth-server-one.c rtu, patched to the pty), alternately; target >= 0.9.
 #    Run this part alone: BENCH_PARTS=rtu Tests/Bench/run.sh BINARY DIR
+# 5. Scale: one instance, 1 000 meters on 250 converters, then 10 000 on 2 500 (4 meters each,
+#    9600 baud wire time, one `simulate --endpoints` process), poll interval SCALE_POLL (60 s):
+#    start-up to all online, data age, VmRSS/VmHWM, threads, descriptors, CPU (Tests/Bench/scale.py).
+#    SCALE_SIZES="1000/250 10000/2500" by default. Run it alone: BENCH_PARTS=scale ...
 set -euo pipefail
 
 BIN=$(realpath "$1")
@@ -33,7 +37,7 @@ FP_PORT=15504     # Tests/Bench/footprint.yaml
 EXAMPLE=/usr/share/doc/libmodbus-dev/examples/bandwidth-server-many-up.c
 RTU_EXAMPLE=/usr/share/doc/libmodbus-dev/examples/bandwidth-server-one.c
 RTU_PORT=15505    # the TCP listen port of the RTU part's tembridge
-PARTS=${BENCH_PARTS:-"tcp line footprint rtu"}
+PARTS=${BENCH_PARTS:-"tcp line footprint rtu scale"}
 part() { [[ " $PARTS " == *" $1 "* ]]; }
 
 mkdir -p "$OUT"
@@ -209,9 +213,20 @@ awk '
   }' "$RTU_RESULTS" | tee "$OUT/rtu-summary.txt" | sed 's/^/   /'
 fi
 
+if part scale; then
+echo
+echo "== 5. scale: meters behind tcp:// converters in one instance (Tests/Bench/scale.py)"
+: >"$OUT/scale-summary.txt"
+for size in ${SCALE_SIZES:-1000/250 10000/2500}; do
+  python3 "$HERE/scale.py" "$BIN" "$OUT" "${size%/*}" "${size#*/}" "${SCALE_POLL:-60}" "${SCALE_STEADY:-60}" \
+    | tee -a "$OUT/scale-summary.txt" | sed 's/^/   /'
+done
+fi
+
 echo
 echo "== summary (also in $OUT/*-summary.txt)"
 summaries=()
 part tcp && summaries+=("$OUT/throughput-summary.txt" "$OUT/line-summary.txt" "$OUT/footprint-summary.txt")
 part rtu && summaries+=("$OUT/rtu-summary.txt")
+part scale && summaries+=("$OUT/scale-summary.txt")
 grep -h "TARGET" "${summaries[@]}" | sed 's/^ *//'

@@ -11,7 +11,8 @@ import Testing
         try rig.awaitOnline()
 
         let status = try rig.json("/api/status")
-        #expect(Set(status.keys) == ["version", "started", "meters", "lines", "modbus"])
+        #expect(Set(status.keys) == ["version", "started", "meters", "lines", "modbus", "summary"])
+        #expect(status["summary"] as? [String: Int] == ["meters": 1, "online": 1, "stale": 0, "lines": 1])
         #expect((status["version"] as? String)?.isEmpty == false)
         let started = status["started"] as? String ?? ""
         #expect(ISO8601DateFormatter.withFraction.date(from: started) != nil, "started \(started)")

@@ -4,6 +4,7 @@ import Config
 import Glibc
 import Logging
 import Mapping
+import Platform
 
 struct Serve: ParsableCommand, LoggingCommand {
     static let configuration = CommandConfiguration(
@@ -43,6 +44,8 @@ enum BridgeRunner {
     ) throws {
         // Taken before any thread starts, so that every thread inherits the mask.
         let signals = ProcessSignals.take([SIGHUP, SIGTERM, SIGINT])
+        // A descriptor per meter line and per Modbus client: thousands for a large plant.
+        DescriptorLimit.raiseToHard()
 
         let logger = Logger(label: "tembridge.serve")
         let archive = try mapping.archiveStore.map { try ArchiveStoreOpening.start($0) }
@@ -59,8 +62,9 @@ enum BridgeRunner {
         // PLC on the network cannot connect.
         let loopback = host == "localhost" || host.hasPrefix("127.")
         let hint = loopback ? " (this machine only; listen: 0.0.0.0:\(bridge.port) serves the network)" : ""
+        let more = zip(mapping.server.moreListeners, bridge.ports.dropFirst()).map { ", \($0.host):\($1)" }.joined()
         logger.info(
-            "serving Modbus TCP on \(host):\(bridge.port): \(mapping.meters.count) meter(s) on \(mapping.lines.count) line(s)\(hint)"
+            "serving Modbus TCP on \(host):\(bridge.port)\(more): \(mapping.meters.count) meter(s) on \(mapping.lines.count) line(s)\(hint)"
         )
         if let banner = bannerWithConsole?(operations.consoleURL) ?? banner { print(banner); fflush(nil) }
         operations.notify("READY=1")

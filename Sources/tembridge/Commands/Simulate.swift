@@ -20,6 +20,14 @@ struct Simulate: ParsableCommand {
         transform: ArgumentText.listenAddress)
     var listen = HostPort(host: "127.0.0.1", port: 4001)
 
+    @Option(
+        help: """
+            Serve this many converter endpoints on consecutive ports from --listen's port (port 0: \
+            any free ports), each a line of its own with the --addresses meters (seeded --seed, \
+            --seed + 1, ...); control commands apply to every line.
+            """)
+    var endpoints: Int = 1
+
     @Flag(help: "Serve on a pseudo-terminal instead of TCP; its path is printed.")
     var pty = false
 
@@ -78,6 +86,11 @@ struct Simulate: ParsableCommand {
     /// The longest control command read from stdin, in bytes.
     static let maxCommandLength = 1024
 
+    func validate() throws {
+        guard (1...60000).contains(endpoints) else { throw ValidationError("--endpoints must be 1...60000") }
+        if pty, endpoints > 1 { throw ValidationError("--endpoints serves TCP; it cannot be used with --pty") }
+    }
+
     func run() throws {
         var query = [
             "addresses": addresses, "flash": "\(flash)", "speed": "\(speed)", "rate": "\(rate)",
@@ -97,10 +110,23 @@ struct Simulate: ParsableCommand {
 
         let signals = ProcessSignals.take([SIGTERM, SIGINT])
 
-        let line = MeterLine(options: options)
+        let lines = (0..<endpoints).map { index in
+            var seeded = options
+            seeded.seed = options.seed &+ UInt64(index)
+            return MeterLine(options: seeded)
+        }
+        let line = lines[0]
         let stop: () -> Void
         let addressList = line.addresses.map(String.init).joined(separator: ",")
-        if pty {
+        if endpoints > 1 {
+            DescriptorLimit.raiseToHard()
+            let served = try SimulatorEndpoints(lines: lines, host: listen.host, firstPort: listen.port)
+            let range =
+                listen.port == 0
+                ? "ports \(served.ports.map(String.init).joined(separator: ","))" : "\(served.ports[0])...\(served.ports.last!)"
+            print("simulating meter(s) \(addressList) on each of \(endpoints) endpoints tcp://\(served.host):\(range)")
+            stop = served.stop
+        } else if pty {
             let device = try SimulatorPTY(line: line)
             print("simulating meter(s) \(addressList) on serial://\(device.slavePath)?baud=9600")
             stop = device.stop
@@ -119,7 +145,8 @@ struct Simulate: ParsableCommand {
                 switch next {
                 case let .text(command):
                     guard !command.isEmpty else { continue }
-                    print(line.apply(command: command))
+                    let answers = lines.map { $0.apply(command: command) }
+                    print(answers[0] + (lines.count > 1 ? " (on each of \(lines.count) endpoints)" : ""))
                 case let .tooLong(limit):
                     print("error: control command longer than \(limit) bytes, ignored")
                 }
