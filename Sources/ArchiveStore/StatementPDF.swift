@@ -42,14 +42,15 @@ public enum StatementPDF {
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
+        // The exit is an event (no polling), the timeout on the monotonic clock (DispatchTime).
+        let exited = DispatchSemaphore(value: 0)
+        process.terminationHandler = { _ in exited.signal() }
         do {
             try process.run()
         } catch {
             throw Failure(message: "cannot run \(browser): \(error.localizedDescription)")
         }
-        let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
-        if process.isRunning {
+        if exited.wait(timeout: .now() + timeout) == .timedOut {
             process.terminate()
             process.waitUntilExit()
             throw Failure(message: "\(browser) did not print the statement within \(Int(timeout)) s")

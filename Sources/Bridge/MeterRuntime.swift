@@ -165,7 +165,8 @@ public final class MeterRuntime: Sendable {
         // registers without a value are the same).
         let (registers, unavailable) =
             previous.map {
-                (layout.renderStatus(over: $0.registers, snapshot: snapshot, health: health, now: now, since: start), $0.unavailable)
+                let status = layout.renderStatus(over: $0.registers, snapshot: snapshot, health: health, now: now, since: start)
+                return (status, $0.unavailable)
             } ?? layout.rendering(snapshot: snapshot, health: health, now: now, since: start)
         var identity: DeviceIdentity?
         if let snapshot, let model, let serial = snapshot.image.field(.u32, at: T2KMap.serialNumber) {

@@ -93,7 +93,7 @@ public final class SimulatorEndpoints: Sendable {
         }
 
         private struct Reply {
-            var due: ContinuousClock.Instant
+            var due: MonotonicClock.Instant
             var socket: Int32
             var bytes: [UInt8]
         }
@@ -105,7 +105,7 @@ public final class SimulatorEndpoints: Sendable {
             var clients: [Int32: Client] = [:]
             var replies: [Reply] = []
             /// Until when each endpoint's wire is busy with replies already under way.
-            var wireBusy = [ContinuousClock.Instant](repeating: .now, count: endpoints.count)
+            var wireBusy = [MonotonicClock.Instant](repeating: .now, count: endpoints.count)
             var fds: [pollfd] = []
             var changed = true
             var buffer = [UInt8](repeating: 0, count: 1024)
@@ -125,11 +125,11 @@ public final class SimulatorEndpoints: Sendable {
                     fds += clients.keys.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
                     changed = false
                 }
-                let now = ContinuousClock.now
+                let now = MonotonicClock.Instant.now
                 let next = replies.map(\.due).min()
                 let wait = next.map { max(.zero, $0 - now) } ?? .seconds(1)
                 _ = poll(&fds, nfds_t(fds.count), min(wait, .seconds(1)).pollMilliseconds)
-                let woke = ContinuousClock.now
+                let woke = MonotonicClock.Instant.now
                 for index in fds.indices where fds[index].revents != 0 {
                     let fd = fds[index].fd
                     fds[index].revents = 0
@@ -159,7 +159,7 @@ public final class SimulatorEndpoints: Sendable {
                     }
                     if open { clients[fd] = client } else { drop(fd) }
                 }
-                let sendTime = ContinuousClock.now
+                let sendTime = MonotonicClock.Instant.now
                 let due = replies.filter { $0.due <= sendTime }
                 replies.removeAll { $0.due <= sendTime }
                 for reply in due where clients[reply.socket] != nil {
