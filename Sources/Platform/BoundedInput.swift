@@ -90,6 +90,10 @@ public struct LineReader {
     private var skipping = false
     private var ended = false
 
+    /// The bytes the reader has room for now: at most about `limit` plus one read, however long
+    /// a line the input sends (what keeps `simulate < /dev/zero` small).
+    public var bufferCapacity: Int { buffer.capacity }
+
     /// Reads `descriptor` (blocking) in lines of at most `limit` bytes.
     public init(descriptor: Int32, limit: Int) {
         self.descriptor = descriptor
