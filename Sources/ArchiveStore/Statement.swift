@@ -210,6 +210,10 @@ public struct Statement: Sendable {
                     Column(name: "time.\(counter.name).\(n)", unit: "h", kind: .hours, system: n, label: counter.label))
             }
         }
+        // The extra flowmeters 7 and 8 (`volume_dop`, issue 19), where fitted: the meter's, not a system's.
+        for c in [7, 8] where nonZero("volume.\(c)") {
+            out.append(Column(name: "volume.\(c)", unit: "m³", kind: .quantity, system: 0, label: "V\(c)"))
+        }
         out.append(Column(name: "time.power_off", unit: "h", kind: .hours, system: 0, label: "power off"))
         return out
     }

@@ -111,6 +111,9 @@ import Testing
         #expect(rows.first?["date"] == from && rows[30]["date"] == to && rows.last?["date"] == "total")
         let quantities = header.filter { $0.hasPrefix("energy.") || $0.hasPrefix("mass.") || $0.hasPrefix("volume.") }
         #expect(quantities.contains("energy.1") && quantities.contains("mass.2") && quantities.contains("volume.1"))
+        // The extra flowmeter 7 (record offset 0x152/0x15A), which this simulated meter fits; a
+        // column appears only where a record has a non-zero value for it.
+        #expect(quantities.contains("volume.7"), "\(header)")
         var checked = 0, missing: [String] = []
         for row in rows.dropLast() {
             let day = row["date"]!
