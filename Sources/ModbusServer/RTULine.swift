@@ -22,10 +22,12 @@ import Platform
 ///   compared with the CRC received.
 ///
 /// After a request for a foreign unit, libmodbus skips the next frame as that unit's answer; if
-/// none came within `foreignAnswerWindow` (no such slave on the bus), the worker is replaced
-/// so the master's next request is not skipped.
+/// none came within `timing.foreignAnswerWindow` (no such slave on the bus), the worker is
+/// replaced so the master's next request is not skipped.
 final class RTULine {
     let configuration: RTUPortConfiguration
+    /// The line's silences (`.standard` except in the `rtu` fuzz target).
+    let timing: RTUTiming
     let fd: Int32
     private let opener: OpaquePointer
     private(set) var worker: OpaquePointer
@@ -38,9 +40,6 @@ final class RTULine {
     /// When the last request for a foreign unit came (monotonic ns): libmodbus then takes the
     /// next frame for that unit's answer and skips it.
     private var foreignRequestAt: UInt64?
-    /// How long another slave has to answer: libmodbus's default response timeout, 0.5 s. A
-    /// frame coming later is the master's next request (its slave was silent), not an answer.
-    static let foreignAnswerWindow: UInt64 = 500_000_000
 
     /// libmodbus's own error numbers (modbus.h: the exceptions from MODBUS_ENOBASE + 1, then
     /// EMBBADCRC = EMBXGTAR + 1 … EMBBADSLAVE = EMBXGTAR + 6): the C macros do not import.
@@ -60,7 +59,7 @@ final class RTULine {
     }
 
     /// Opens and configures the port (8 data bits, the configured baud, parity and stop bits).
-    init(_ configuration: RTUPortConfiguration) throws(ModbusServerError) {
+    init(_ configuration: RTUPortConfiguration, timing: RTUTiming = .standard) throws(ModbusServerError) {
         let what = "open \(configuration)"
         guard
             let opener = Self.newContext(configuration.serial)
@@ -97,15 +96,16 @@ final class RTULine {
             _ = fcntl(end, F_SETFL, O_NONBLOCK)
         }
         self.configuration = configuration
+        self.timing = timing
         self.fd = fd
         self.opener = opener
         self.pipeRead = ends[0]
         self.pipeWrite = ends[1]
         let first = (1...247).first { configuration.serves(UInt8($0)) } ?? 1
         self.workerSlave = UInt8(first)
-        self.worker = Self.context(configuration, socket: fd, slave: UInt8(first))
-        self.verifier = Self.context(configuration, socket: ends[0], slave: UInt8(first))
-        self.checksummer = Self.context(configuration, socket: ends[1], slave: UInt8(first))
+        self.worker = Self.context(configuration, timing, socket: fd, slave: UInt8(first))
+        self.verifier = Self.context(configuration, timing, socket: ends[0], slave: UInt8(first))
+        self.checksummer = Self.context(configuration, timing, socket: ends[1], slave: UInt8(first))
         kept = true
     }
 
@@ -132,11 +132,16 @@ final class RTULine {
             serial.path, Int32(serial.baud), CChar(bitPattern: serial.parity.letter.asciiValue!), 8, Int32(serial.stopBits))
     }
 
-    /// A context speaking on an already open descriptor (never connected, so never closing it).
-    private static func context(_ configuration: RTUPortConfiguration, socket: Int32, slave: UInt8) -> OpaquePointer {
+    /// A context speaking on an already open descriptor (never connected, so never closing it),
+    /// ending a frame after `timing.byteTimeout` of silence.
+    private static func context(_ configuration: RTUPortConfiguration, _ timing: RTUTiming, socket: Int32, slave: UInt8)
+        -> OpaquePointer
+    {
         guard
             let context = newContext(configuration.serial)
         else { fatalError("out of memory creating a libmodbus RTU context") }
+        let (seconds, microseconds) = timing.byteTimeout.secondsAndMicroseconds
+        modbus_set_byte_timeout(context, seconds, max(microseconds, seconds == 0 ? 1 : 0))  // 0 would wait forever
         modbus_set_socket(context, socket)
         modbus_set_slave(context, Int32(slave))
         return context
@@ -145,7 +150,7 @@ final class RTULine {
     /// Replaces `worker` with a fresh context set to `unit`.
     private func switchWorker(to unit: UInt8) {
         modbus_free(worker)
-        worker = Self.context(configuration, socket: fd, slave: unit)
+        worker = Self.context(configuration, timing, socket: fd, slave: unit)
         workerSlave = unit
     }
 
@@ -154,7 +159,7 @@ final class RTULine {
         if let at = foreignRequestAt {
             foreignRequestAt = nil
             // No answer came in time: a fresh worker does not skip the master's next request.
-            if MonotonicClock.now() &- at > Self.foreignAnswerWindow { switchWorker(to: workerSlave) }
+            if MonotonicClock.now() &- at > timing.foreignAnswerWindow.monotonicNanoseconds { switchWorker(to: workerSlave) }
         }
         let rc = modbus_receive(worker, &buffer)
         let code = errno
@@ -201,8 +206,7 @@ final class RTULine {
         var rest = [UInt8](repeating: 0, count: 3)
         var got = 0
         while got < 3 {
-            var waiting = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            guard poll(&waiting, 1, 500) == 1 else { return .ignored }
+            guard isReadable(within: timing.byteTimeout) else { return .ignored }
             let n = rest.withUnsafeMutableBytes { read(fd, $0.baseAddress! + got, 3 - got) }
             guard n > 0 else { return n == 0 || (errno != EINTR && errno != EAGAIN) ? .lost(n == 0 ? EIO : errno) : .ignored }
             got += n
@@ -215,6 +219,19 @@ final class RTULine {
         let n = read(pipeRead, &sent, 7)
         drainPipe()
         return n == 7 && sent == frame ? .request(frame) : .ignored
+    }
+
+    /// Whether the port becomes readable within `timeout`, to the microsecond (select(), as
+    /// libmodbus waits: poll() would round a 100 µs byte timeout up to a millisecond). The port's
+    /// descriptor is below `selectLimit`.
+    private func isReadable(within timeout: Duration) -> Bool {
+        var set = fd_set()
+        withUnsafeMutableBytes(of: &set) { bytes in
+            let words = bytes.bindMemory(to: Int.self)
+            words[Int(fd) / Int.bitWidth] |= 1 << (Int(fd) % Int.bitWidth)
+        }
+        var wait = timeout.timeval
+        return select(fd + 1, &set, nil, nil, &wait) == 1
     }
 
     private func drainPipe() {

@@ -29,12 +29,26 @@ public final class RTUPort: Sendable {
     /// Requests answered, counted with the TCP server's (for the operations console).
     private let counters: ModbusCounters?
     private let worker = Worker()
+    /// The line's silences: `.standard` except in the `rtu` fuzz target (see `RTUTiming`).
+    private let timing: RTUTiming
 
-    public init(
+    public convenience init(
         _ configuration: RTUPortConfiguration, store: RegisterStore, inputRegisters: Bool,
         counters: ModbusCounters? = nil, onEvent: @escaping @Sendable (Event) -> Void = { _ in }
     ) {
+        self.init(
+            configuration, store: store, inputRegisters: inputRegisters, timing: .standard, counters: counters,
+            onEvent: onEvent)
+    }
+
+    /// A port waiting on its line as `timing` says; only the `rtu` fuzz target passes anything
+    /// but `.standard`.
+    package init(
+        _ configuration: RTUPortConfiguration, store: RegisterStore, inputRegisters: Bool, timing: RTUTiming,
+        counters: ModbusCounters? = nil, onEvent: @escaping @Sendable (Event) -> Void = { _ in }
+    ) {
         self.configuration = configuration
+        self.timing = timing
         self.store = store
         self.inputRegisters = Atomic(inputRegisters)
         self.counters = counters
@@ -59,7 +73,7 @@ public final class RTUPort: Sendable {
         while !isStopping {
             let line: RTULine
             do {
-                line = try RTULine(configuration)
+                line = try RTULine(configuration, timing: timing)
             } catch {
                 if !failing { onEvent(.cannotOpen(configuration, error.reason)) }
                 failing = true

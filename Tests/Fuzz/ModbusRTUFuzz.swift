@@ -3,13 +3,18 @@ import Config
 // backend). Built by Tests/Fuzz/build.sh.
 //
 // One `RTUPort` serves the slave side of a pseudo-terminal (openpty) for the whole run, from
-// three units' images. Each input is written to the master side as raw bus bytes; then a
-// well-formed FC03 for unit 1 is sent (again, after each silence) until it is answered, at most
-// 4 times. Everything that comes back must parse as a sequence of whole RTU responses with a
-// correct CRC, from served units only (never unit 0 or 9), each one the server may give: a read
-// from one window of the unit's image (status registers only while stale), an exception the
-// server's rules allow, or a Read Device Identification answer; the last one the health check's
-// exact answer. A port that stops answering is a failure.
+// three units' images, with short silences (`RTUTiming`: a frame ends after 100 µs without a
+// byte, a foreign slave has 100 µs to answer; production waits 0.5 s for each). Each input is
+// written to the master side as raw bus bytes; once the port has read them all, the harness
+// stays silent a little longer than the frame-ending silence, so a frame the input cut short is
+// over, then sends a well-formed FC03 for unit 1 (its window moves with every input, so an
+// answer late from the input before cannot pass for this one's) until it is answered, waiting
+// 2 ms at first and up to 0.7 s, 3.7 s in all. Everything that comes back must parse as a
+// sequence of whole RTU responses with a correct CRC, from served units only (never unit 0 or
+// 9), each one the server may give: a read from one window of the unit's image (status
+// registers only while stale), an exception the server's rules allow, or a Read Device
+// Identification answer; the last one the health check's exact answer. A port that stops
+// answering is a failure.
 import Glibc
 import ModbusServer
 import Platform
@@ -36,8 +41,17 @@ enum Fixture {
         Unit(id: 3, tag: 0xC, count: 36, statusCount: 4, fresh: true),
     ]
 
-    /// The master side of the pty; the port serves the slave side.
-    static let master: Int32 = {
+    /// How long the harness keeps the line silent after the port has read an input: the port's
+    /// byte timeout plus a margin for a loaded machine.
+    static let silence: useconds_t = 250
+
+    /// The master side of the pty (the port serves the slave side) and the harness's own
+    /// descriptor of the slave side, to see whether the port has read everything written.
+    static let pty: (master: Int32, slave: Int32) = {
+        // Sleeps and timeouts of 100 µs mean what they say (the default slack adds 50 µs to each);
+        // the port's thread, started below, inherits it.
+        let slack = open("/proc/self/timerslack_ns", O_WRONLY)
+        if slack >= 0 { write(slack, Array("1".utf8)); close(slack) }
         var master: Int32 = -1, slave: Int32 = -1
         require(openpty(&master, &slave, nil, nil, nil) == 0, "openpty: errno \(errno)")
         var t = termios()
@@ -53,24 +67,33 @@ enum Fixture {
         // Units 1...3 on this port (9 is foreign, 0 broadcast); 8N1 (a pty ignores parity).
         let port = RTUPort(
             RTUPortConfiguration(path: path, baud: 19200, parity: "N", stopBits: 1, unitIDs: [1, 2, 3]), store: store,
-            inputRegisters: true)
+            inputRegisters: true, timing: RTUTiming(byteTimeout: .microseconds(100), foreignAnswerWindow: .microseconds(100)))
         port.start()
-        _ = slave  // kept open: the pty lives as long as the run
-        return master
+        return (master, slave)  // both kept open: the pty lives as long as the run
     }()
+
+    /// Inputs run so far: moves the health check's window.
+    nonisolated(unsafe) static var runs = 0
 }
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzRTURequest(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
-    let master = Fixture.master
+    let (master, slave) = Fixture.pty
     let input = data.map { Array(UnsafeBufferPointer(start: $0, count: min(size, 256))) } ?? []
     write(master, input)
-    let health: [UInt8] = [1, 3, 0, 0, 0, 10]
-    let expected: [UInt8] = [1, 3, 20] + (0..<10).flatMap { (i: Int) -> [UInt8] in [0xA0, UInt8(i)] }
+    waitUntilRead(slave, deadline: now() + 2)
+    usleep(Fixture.silence)  // a frame the input cut short is over
+    Fixture.runs += 1
+    let start = UInt8(Fixture.runs % 90)
+    let health: [UInt8] = [1, 3, 0, start, 0, 10]
+    let expected: [UInt8] = [1, 3, 20] + (0..<10).flatMap { (i: Int) -> [UInt8] in [0xA0, start + UInt8(i)] }
     var received: [UInt8] = []
-    for _ in 0..<4 {
+    // Short at first: the check is rarely lost (its bytes join a frame the input began when the
+    // port is still busy with a long input, or the machine is loaded), and the run waits while
+    // it is.
+    for window in [0.002, 0.005, 0.02, 0.05, 0.1, 0.2, 0.5, 0.7, 0.7, 0.7, 0.7] {
         write(master, health + crc(health))
-        received += read(master, until: expected + crc(expected), window: 0.7)
+        received += read(master, until: expected + crc(expected), window: window)
         if received.count >= expected.count + 2, Array(received.suffix(expected.count + 2)) == expected + crc(expected) {
             checkResponses(Array(received.dropLast(expected.count + 2)), input: input)
             return 0
@@ -78,6 +101,14 @@ public func fuzzRTURequest(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     }
     require(false, "the port did not answer the health check after input \(hex(input)); got \(hex(received))")
     return 0
+}
+
+/// Waits until the port has read every byte written to the line (or `deadline` passes), as far
+/// as the slave side's FIONREAD sees: bytes the kernel has not yet moved from the master side
+/// do not count, hence the retries of the health check.
+func waitUntilRead(_ slave: Int32, deadline: Double) {
+    var queued: Int32 = 0
+    while ioctl(slave, UInt(FIONREAD), &queued) == 0, queued > 0, now() < deadline { usleep(20) }
 }
 
 func require(_ condition: Bool, _ message: @autoclosure () -> String) {

@@ -131,12 +131,14 @@ for target in "${targets[@]}"; do
         ;;
     modbus | rtu)
         build_platform
+        # One package name for the server and its harnesses: `rtu` sets the port's silences
+        # through a `package` initializer (RTUTiming), as SwiftPM's tests could.
         DEPS="$OUT/lib/libPlatform.a $OUT/lib/libConfig.a $OUT/lib/libLogging.a" \
-            swift_module ModbusServer "${MODBUS_FLAGS[@]}" "${SYSTEM_FLAGS[@]}" -- Sources/ModbusServer/*.swift
+            swift_module ModbusServer -package-name tembridge "${MODBUS_FLAGS[@]}" "${SYSTEM_FLAGS[@]}" -- Sources/ModbusServer/*.swift
         file=ModbusRequestFuzz.swift
         [ "$target" = rtu ] && file=ModbusRTUFuzz.swift
         harness "$target" "$file" ModbusServer Platform SystemPackage CSystem Config TEMProtocol Logging modbus util \
-            -- "${MODBUS_FLAGS[@]}" "${SYSTEM_FLAGS[@]}"
+            -- -package-name tembridge "${MODBUS_FLAGS[@]}" "${SYSTEM_FLAGS[@]}"
         ;;
     mapping)
         build_yams
