@@ -141,23 +141,34 @@ func checkSynthetic(command: Command, address: UInt8, _ input: inout Input) {
     }
 }
 
-/// Any 384 bytes decode or throw `Empty`; a decoded record's dates are valid and round-trip.
+/// Any 384 bytes decode or throw `Empty` (never written); a decoded record's stamps are valid
+/// dates or named in `damage` (the record kept, issue 19), and its `time` is its written stamp's.
 func checkArchive(_ rest: [UInt8]) {
     let bytes = Array((rest + Array(repeating: 0xFF, count: ArchiveRecord.size)).prefix(ArchiveRecord.size))
     do throws(ArchiveRecord.Empty) {
         let record = try ArchiveRecord(bytes: bytes)
-        require(record.written.isValid && record.period.isValid, "record with invalid dates")
+        for (clock, field) in [(record.written, ArchiveRecordLayout.Field.ID.written), (record.period, .period)] {
+            let damaged = record.damage.contains { $0.field == field }
+            if let clock {
+                require(clock.isValid && !damaged, "\(field) stamp both a date and damaged")
+            } else {
+                require(damaged, "\(field) stamp missing without damage")
+            }
+        }
+        for damage in record.damage {
+            require(damage.stamp.count == 4, "stamp of \(damage.stamp.count) bytes")
+            let clock = MeterClock(archiveStamp: damage.stamp)
+            require(clock == nil || !clock!.isValid, "stamp \(hexDump(damage.stamp)) is a valid date")
+        }
         require(record.errors == Array(bytes[ArchiveRecord.Offset.errors..<(ArchiveRecord.Offset.errors + 6)]), "errors bytes")
-        require(record.values["time"] == Double(record.written.unixSeconds!), "time value")
+        if let written = record.written {
+            require(record.values["time"] == Double(written.unixSeconds!), "time value")
+        }
         for n in 1...6 { _ = ArchiveRecord.errorWords(record.errors[n - 1]) }
     } catch {
         switch error {
         case .neverWritten:
             require(bytes.allSatisfy { $0 == 0xFF }, "neverWritten for a written slot")
-        case let .impossibleDate(stamp):
-            require(stamp.count == 4, "stamp of \(stamp.count) bytes")
-            let clock = MeterClock(archiveStamp: stamp)
-            require(clock == nil || !clock!.isValid, "stamp \(hexDump(stamp)) is a valid date")
         }
     }
 }
