@@ -20,13 +20,13 @@ import Testing
             - { address: 1016, value: archive_window.volume.1, type: uint32, scale: 1000 }
         """
 
-    static func map(store: String, rtu: String? = nil) -> String {
+    static func map(store: String, rtu: String? = nil, simulator: String = "sim://?seed=5&frozen=1&history=72") -> String {
         """
         server:
           listen: 127.0.0.1:0
         \(rtu.map { "  rtu:\n    - port: serial://\($0)?baud=19200\n      unit_ids: [1]" } ?? "")
         lines:
-          - { name: l, endpoint: "sim://?seed=5&frozen=1&history=72", timeout: 500ms, retries: 1 }
+          - { name: l, endpoint: "\(simulator)", timeout: 500ms, retries: 1 }
         meters:
           - { name: heat1, line: l, address: 1, unit_id: 1, poll_interval: 100ms, stale_after: 30s, registers: with_window }
           - { name: heat2, line: l, address: 2, unit_id: 2, poll_interval: 100ms, stale_after: 30s, registers: plain }
@@ -78,10 +78,10 @@ import Testing
         let port: Int
         let mapping: String
 
-        init(rtu: String? = nil) throws {
+        init(rtu: String? = nil, simulator: String = "sim://?seed=5&frozen=1&history=72") throws {
             let dir = try temporaryFile("").components(separatedBy: "/").dropLast().joined(separator: "/")
             mapping = "\(dir)/map.yaml"
-            try ArchiveWindowEndToEndTests.map(store: "\(dir)/archive.sqlite", rtu: rtu).write(
+            try ArchiveWindowEndToEndTests.map(store: "\(dir)/archive.sqlite", rtu: rtu, simulator: simulator).write(
                 toFile: mapping, atomically: true, encoding: .utf8)
             let check = try tembridge(["check", "--mapping", mapping])
             guard check.status == 0 else { throw TestFailure("check: \(check.stdout)") }
@@ -173,6 +173,24 @@ import Testing
         #expect(client.writeRegister(unit: 1, address: 1005, value: 1) == nil)
         let end = try Self.shown(client)
         #expect(end.status == 4 && end.cursor == Self.cursor(hourly.last!.period, kind: 1))
+    }
+
+    /// A record the meter wrote with a spoilt written stamp is kept by the store (issue 19) and
+    /// shown through the window with status 3 (damaged), its values as stored.
+    @Test func aDamagedRecordIsShownWithItsStatus() throws {
+        let rig = try Rig(simulator: "sim://?seed=5&frozen=1&history=72&damaged=hourly:5")
+        defer { rig.stop() }
+        let out = try tembridge(["history", "--mapping", rig.mapping, "--meter", "heat1", "--kind", "hourly", "--format", "json"])
+        let rows = (try JSONSerialization.jsonObject(with: Data(out.stdout.utf8)) as? [[String: Any]]) ?? []
+        let damaged = try #require(
+            rows.first { ($0["flags"] as? [String])?.contains("damaged") == true }, "no damaged record in \(out.stdout)")
+        let period = Self.seconds(try #require(damaged["period"] as? String))
+        let energy = try #require((damaged["values"] as? [String: Any])?["energy.1"] as? Double)
+        let client = try ModbusClient(port: rig.port)
+        #expect(client.writeRegisters(unit: 1, address: 1000, values: Self.cursor(period, kind: 1)) == nil)
+        let shown = try Self.shown(client)
+        #expect(shown.status == 3, "status \(shown.status) for the damaged record")
+        #expect(shown.period == period && abs(shown.energy1 - energy) <= 1e-12 * abs(energy))
     }
 
     @Test func onlyTheCursorIsWritableAndEachConnectionHasItsOwn() throws {
