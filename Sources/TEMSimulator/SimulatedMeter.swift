@@ -28,9 +28,9 @@ public struct SimulatedMeter: Sendable {
     /// hour (`clock_back`); nil once done or never.
     private var clockBackAfter: Int?
 
-    /// Diameters of the extra flowmeters 7 and 8 (`diam78` I[2], mm), written at 0x02FA when
-    /// `comma` lives at 0x02E8: read there as comma codes they are invalid for system 2.
-    public static let diameter78: [UInt16] = [15, 20]
+    /// The default diameters of the extra flowmeters 7 and 8 (`diam78` I[2], mm), written at
+    /// 0x02FA when `comma` lives at 0x02E8: read there as comma codes they are invalid for system 2.
+    public static let standardDiameter78: [UInt16] = [15, 20]
 
     /// The network address (`net_num`).
     public let address: UInt8

@@ -48,7 +48,7 @@ public struct SimulatorOptions: Sendable, Hashable {
     /// Where the meters keep `comma` in T2K.
     public var comma: CommaAddress = .listed
     /// `diam78` (mm) of the extra flowmeters 7 and 8.
-    public var diameter78: [UInt16] = SimulatedMeter.diameter78
+    public var diameter78: [UInt16] = SimulatedMeter.standardDiameter78
     /// A dump to serve instead of simulated meters (its path as given, and its content).
     public var image: MeterImage?
 
